@@ -1,0 +1,57 @@
+// maxpool2d: forward and backward side by side. The forward keeps, for each
+// output, the index of the input it selected; the backward routes the
+// gradient there.
+#include <cstdint>
+#include <limits>
+
+#include "engine/dispatch.h"
+#include "engine/ops.h"
+#include "kernels/maxpool2d/maxpool2d.h"
+
+namespace medtex::ops {
+
+Tensor maxpool2d(const Tensor& x, int kernel, int stride, int padding) {
+  MT_CHECK(x.defined() && x.ndim() == 4, "maxpool2d: expected a 4-d input [N, C, H, W], got ",
+           x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+  MT_CHECK(kernel >= 1 && stride >= 1 && padding >= 0, "maxpool2d: kernel ", kernel, ", stride ",
+           stride, ", padding ", padding, ": kernel and stride must be >= 1, padding >= 0");
+  // PyTorch's limit: with more padding, a window could lie wholly in the pad.
+  MT_CHECK(2 * padding <= kernel, "maxpool2d: padding ", padding, " is more than half the kernel ",
+           kernel);
+  const int64_t h = x.size(2), w = x.size(3);
+  MT_CHECK(h + 2 * padding >= kernel && w + 2 * padding >= kernel, "maxpool2d: kernel ", kernel,
+           " is larger than the padded input ", x.shape(), " (padding ", padding, ")");
+  MT_CHECK(h * w <= std::numeric_limits<int32_t>::max(), "maxpool2d: input ", x.shape(),
+           " has planes too large for 32-bit argmax indices");
+
+  cpu::MaxPool2dParams p;
+  p.planes = x.size(0) * x.size(1);
+  p.h = h;
+  p.w = w;
+  p.kernel = kernel;
+  p.stride = stride;
+  p.padding = padding;
+  p.oh = (h + 2 * padding - kernel) / stride + 1;
+  p.ow = (w + 2 * padding - kernel) / stride + 1;
+
+  const Shape out_shape{x.size(0), x.size(1), p.oh, p.ow};
+  Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
+  // The argmax is only needed by backward; inference skips storing it.
+  const bool grad = needs_grad({x});
+  Tensor argmax = grad ? Tensor::empty(out_shape, DType::I32, x.device()) : Tensor();
+  dispatch_float("maxpool2d", x, [&](auto zero) {
+    using T = decltype(zero);
+    cpu::maxpool2d_forward<T>(p, x.data<T>(), y.data<T>(), grad ? argmax.data<int32_t>() : nullptr);
+  });
+  const Shape in_shape = x.shape();
+  return record("maxpool2d", y, {x}, [argmax, p, in_shape](const Tensor& dy) {
+    Tensor dx = Tensor::empty(in_shape, dy.dtype(), dy.device());
+    dispatch_float("maxpool2d backward", dy, [&](auto zero) {
+      using T = decltype(zero);
+      cpu::maxpool2d_backward<T>(p, argmax.data<int32_t>(), dy.data<T>(), dx.data<T>());
+    });
+    return std::vector<Tensor>{dx};
+  });
+}
+
+}  // namespace medtex::ops
