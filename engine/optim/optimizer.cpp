@@ -1,0 +1,85 @@
+#include "engine/optim/optimizer.h"
+
+#include "engine/dispatch.h"
+
+namespace medtex::optim {
+
+Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+  for (const Tensor& p : params_) {
+    MT_CHECK(p.defined() && p.requires_grad() && p.is_leaf(),
+             "optimizer: every parameter must be a leaf that requires grad");
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (Tensor& p : params_) p.zero_grad();
+}
+
+SGD::SGD(std::vector<Tensor> params, const SgdOptions& options)
+    : Optimizer(std::move(params), options.lr), opt_(options) {
+  MT_CHECK(!opt_.nesterov || (opt_.momentum > 0 && opt_.dampening == 0),
+           "SGD: Nesterov momentum needs momentum > 0 and dampening = 0");
+  for (const Tensor& p : params_) {
+    momentum_.push_back(opt_.momentum != 0 ? Tensor::zeros(p.shape(), p.dtype()) : Tensor());
+  }
+  started_.assign(params_.size(), false);
+}
+
+void SGD::step() {
+  cpu::SgdParams s{lr_, opt_.momentum, opt_.dampening, opt_.weight_decay, opt_.nesterov};
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor& p = params_[i];
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    dispatch_float("sgd step", p, [&](auto zero) {
+      using T = decltype(zero);
+      T* buf = momentum_[i].defined() ? momentum_[i].data<T>() : nullptr;
+      cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), buf, s, !started_[i]);
+    });
+    started_[i] = true;
+  }
+  ++steps_;
+}
+
+std::vector<std::pair<std::string, Tensor>> SGD::state() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (momentum_[i].defined()) out.emplace_back("momentum." + std::to_string(i), momentum_[i]);
+  }
+  return out;
+}
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
+    : Optimizer(std::move(params), options.lr), opt_(options) {
+  for (const Tensor& p : params_) {
+    m_.push_back(Tensor::zeros(p.shape(), p.dtype()));
+    v_.push_back(Tensor::zeros(p.shape(), p.dtype()));
+  }
+  t_.assign(params_.size(), 0);
+}
+
+void Adam::step() {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor& p = params_[i];
+    const Tensor g = p.grad();
+    if (!g.defined()) continue;
+    cpu::AdamParams a{lr_, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, opt_.decoupled,
+                      ++t_[i]};
+    dispatch_float("adam step", p, [&](auto zero) {
+      using T = decltype(zero);
+      cpu::adam_step<T>(p.numel(), p.data<T>(), g.data<T>(), m_[i].data<T>(), v_[i].data<T>(), a);
+    });
+  }
+  ++steps_;
+}
+
+std::vector<std::pair<std::string, Tensor>> Adam::state() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back("exp_avg." + std::to_string(i), m_[i]);
+    out.emplace_back("exp_avg_sq." + std::to_string(i), v_[i]);
+  }
+  return out;
+}
+
+}  // namespace medtex::optim
