@@ -6,6 +6,8 @@
 //
 // Emulated runs use one worker (one OS thread, like the loops) unless the name
 // says /workers:2. The overhead ratio is emulated time / loop time.
+// BM_StaticSharedDeclaration isolates what a SIMT_SHARED declaration costs
+// each CUDA thread against plain __shared__.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -161,6 +163,59 @@ void BM_SoftmaxLoop(benchmark::State& state) {
   set_read_rate(state, rows * cols);
 }
 BENCHMARK(BM_SoftmaxLoop)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+// What declaring static shared memory costs per CUDA thread: SIMT_SHARED
+// (poisoned per block; each thread looks its array up) against plain
+// __shared__ (a thread_local array), in a kernel that does almost nothing
+// else and never synchronises (the fast path), so the lookup is all there is.
+namespace bench_kernels {
+inline namespace SIMT_NS {
+
+constexpr int kStageThreads = 256;
+
+__global__ void stage_through_simt_shared(const float* x, float* y) {
+  SIMT_SHARED(float, staged, [kStageThreads]);
+  const int i = blockIdx.x * kStageThreads + threadIdx.x;
+  staged[threadIdx.x] = x[i];
+  y[i] = 2.0f * staged[threadIdx.x];
+}
+
+__global__ void stage_through_plain_shared(const float* x, float* y) {
+  __shared__ float staged[kStageThreads];
+  const int i = blockIdx.x * kStageThreads + threadIdx.x;
+  staged[threadIdx.x] = x[i];
+  y[i] = 2.0f * staged[threadIdx.x];
+}
+
+}  // namespace SIMT_NS
+}  // namespace bench_kernels
+
+namespace {
+
+void BM_StaticSharedDeclaration(benchmark::State& state) {
+  const bool simt_shared = state.range(0) != 0;
+  const int blocks = 1024, n = blocks * bench_kernels::kStageThreads;
+  const simt::ScopedConfig scoped(bench_config(1));
+  const auto x = random_floats(size_t(n), 5);
+  std::vector<float> y(x.size());
+  auto* kernel = simt_shared ? bench_kernels::stage_through_simt_shared
+                             : bench_kernels::stage_through_plain_shared;
+  for (auto _ : state) {
+    const simt::Error e = simt::launch(kernel, dim3(blocks), dim3(bench_kernels::kStageThreads), 0,
+                                       nullptr, x.data(), y.data());
+    if (!e.ok()) state.SkipWithError(e.message().c_str());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["threads/s"] =
+      benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_StaticSharedDeclaration)
+    ->Arg(1)
+    ->Arg(0)
+    ->ArgName("simt_shared")
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 #include "kernels/simt/block_scheduler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +38,31 @@ constexpr uint64_t kPoison = ~uint64_t{0};
 struct AbortBlock {};
 
 thread_local BlockScheduler* running_scheduler = nullptr;
+
+// The static shared memory arena of a worker. A kernel's arrays take at most
+// kMaxStaticShared bytes laid out as nvcc would; here each also has a gap of
+// kStaticGap bytes before it and its own alignment padding, so the arena is
+// sized for the worst case of many small arrays (3072 arrays of 16 bytes need
+// 3072 * (16 + 32 + 15) bytes). Pages never touched cost no memory.
+constexpr size_t kStaticGap = 32;
+constexpr size_t kStaticArenaBytes = 256 * 1024;
+constexpr size_t kStaticArenaAlign = 4096;
+
+// Numbers SIMT_SHARED sites across all workers; 0 means "not numbered".
+std::atomic<uint32_t> next_static_site{1};
+
+uint32_t static_site_number(StaticSharedSite& site) {
+  uint32_t id = site.id.load(std::memory_order_relaxed);
+  if (id != 0) return id;
+  const uint32_t fresh = next_static_site.fetch_add(1, std::memory_order_relaxed);
+  // Two workers may number the same site at once: the first number stays.
+  if (site.id.compare_exchange_strong(id, fresh, std::memory_order_relaxed)) return fresh;
+  return id;
+}
+
+size_t align_up(size_t n, size_t align) {
+  return (n + align - 1) / align * align;
+}
 
 // SplitMix64 (Steele, Lea and Flood, 2014): a tiny, well-mixed generator; the
 // schedule only needs reproducible, evenly spread orders.
@@ -168,6 +194,97 @@ void BlockScheduler::prepare(const BlockLaunch& launch) {
   ASAN_POISON_MEMORY_REGION(shared_.get() + launch.dynamic_shared,
                             shared_capacity_ - launch.dynamic_shared);
 #endif
+
+  if (!static_arena_) {
+    static_arena_.reset(
+        static_cast<unsigned char*>(std::aligned_alloc(kStaticArenaAlign, kStaticArenaBytes)));
+    if (!static_arena_) throw std::bad_alloc();
+    static_used_ = 0;
+#if defined(SIMT_ASAN)
+    // Unpoisoned array by array as blocks declare them.
+    ASAN_POISON_MEMORY_REGION(static_arena_.get(), kStaticArenaBytes);
+#endif
+  }
+  static_peak_ = 0;
+}
+
+// A new block: every array of the previous one is forgotten (the table's
+// entries no longer match its serial number) and, under AddressSanitizer,
+// poisoned again.
+void BlockScheduler::start_static_shared() {
+#if defined(SIMT_ASAN)
+  ASAN_POISON_MEMORY_REGION(static_arena_.get(), static_used_);
+#endif
+  static_used_ = 0;
+  static_bytes_ = 0;
+  ++static_table_.block;
+  current_static_shared = &static_table_;
+}
+
+unsigned char* BlockScheduler::static_shared(StaticSharedSite& site) {
+  const uint32_t id = static_site_number(site);
+  if (id >= static_slots_.size()) {
+    static_slots_.resize(std::max<size_t>({size_t{id} + 1, 2 * static_slots_.size(), 64}));
+    static_table_.slots = static_slots_.data();
+    static_table_.count = static_cast<uint32_t>(static_slots_.size());
+  }
+  StaticSharedSlot& slot = static_slots_[id];
+  if (slot.block == static_table_.block) return slot.data;
+
+  // The first thread of the block to get here: lay the array out as nvcc
+  // would to check the limits, then carve it from the arena.
+  const size_t total = align_up(static_bytes_, site.align) + site.bytes;
+  static_peak_ = std::max(static_peak_, total);
+  const size_t limit =
+      launch_->dynamic_opt_in != 0
+          ? std::min(kMaxStaticShared, kMaxDynamicSharedOptIn - launch_->dynamic_opt_in)
+          : kDefaultMaxDynamicShared - launch_->dynamic_shared;
+  if (total > limit) static_shared_over_limit(site, total);
+  const size_t at = align_up(static_used_ + kStaticGap, site.align);
+  if (site.align > kStaticArenaAlign || at + site.bytes > kStaticArenaBytes) {
+    fail("SIMT_SHARED(" + std::string(site.name) + ") at " + base_name(site.file) + ":" +
+         std::to_string(site.line) + ": the emulator's static shared memory arena cannot place " +
+         "this array (alignment " + std::to_string(site.align) + ")");
+    throw AbortBlock{};
+  }
+  unsigned char* data = static_arena_.get() + at;
+#if defined(SIMT_ASAN)
+  // The gap before the array stays poisoned: reading past the previous array,
+  // or before this one, is an error.
+  ASAN_UNPOISON_MEMORY_REGION(data, site.bytes);
+  std::memset(data, 0xFF, site.bytes);
+#else
+  // The gap too, so that reading past the previous array reads NaN rather
+  // than this one.
+  std::memset(static_arena_.get() + static_used_, 0xFF, at + site.bytes - static_used_);
+#endif
+  static_used_ = at + site.bytes;
+  static_bytes_ = total;
+  slot = StaticSharedSlot{static_table_.block, data};
+  return data;
+}
+
+// The launch asked for more shared memory than a GPU would give it: a
+// configuration error, like too much dynamic shared memory, but found only
+// now, when the declaration runs. (run_grid remembers the size, so the
+// kernel's next launch is refused before anything runs.)
+void BlockScheduler::static_shared_over_limit(const StaticSharedSite& site, size_t total) {
+  std::ostringstream s;
+  s << "SIMT_SHARED(" << site.name << ") at " << base_name(site.file) << ":" << site.line << ": ";
+  if (total > kMaxStaticShared) {
+    s << total << " bytes of static shared memory exceed the limit of " << kMaxStaticShared
+      << " bytes (nvcc refuses the kernel); use dynamic shared memory";
+  } else if (launch_->dynamic_opt_in != 0) {
+    s << total << " bytes of static shared memory and the opt-in of " << launch_->dynamic_opt_in
+      << " bytes of dynamic shared memory exceed the maximum of " << kMaxDynamicSharedOptIn
+      << " bytes";
+  } else {
+    s << total << " bytes of static and " << launch_->dynamic_shared
+      << " bytes of dynamic shared memory exceed the kernel's limit of " << kDefaultMaxDynamicShared
+      << " bytes; more needs simt::set_max_dynamic_shared (cudaFuncSetAttribute) first";
+  }
+  fail(s.str(), kInvalidConfiguration);
+  throw AbortBlock{};
 }
 
 bool BlockScheduler::run(uint64_t linear_block, std::string* failure) {
@@ -180,6 +297,7 @@ bool BlockScheduler::run(uint64_t linear_block, std::string* failure) {
   std::fill(waiting_.begin(), waiting_.end(), 0u);
   alive_ = present_;
   failed_ = false;
+  failure_code_ = kLaunchFailure;
   failure_.clear();
 
   // Each block's order depends only on the seed and the block, so a failure
@@ -202,6 +320,7 @@ bool BlockScheduler::run(uint64_t linear_block, std::string* failure) {
   running_scheduler = this;
   current_block = &view_;
   current_dynamic_shared = shared_.get();
+  start_static_shared();
 
   try {
     while (next_to_start_ < threads_ && !failed_) start_runner();
@@ -225,6 +344,7 @@ bool BlockScheduler::run(uint64_t linear_block, std::string* failure) {
   current_thread_idx = nullptr;
   current_block = nullptr;
   current_dynamic_shared = nullptr;
+  current_static_shared = nullptr;
   current_ = nullptr;
   if (failed_) *failure = failure_;
   return !failed_;
@@ -596,9 +716,10 @@ void BlockScheduler::fail_current(const SyncSite& site, const std::string& messa
 
 // ---- failure --------------------------------------------------------------------
 
-void BlockScheduler::fail(const std::string& message) {
+void BlockScheduler::fail(const std::string& message, int code) {
   if (failed_) return;  // the first failure is the one worth reading
   failed_ = true;
+  failure_code_ = code;
   std::ostringstream s;
   s << "block (" << view_.block_idx.x << "," << view_.block_idx.y << "," << view_.block_idx.z
     << "): " << message;
@@ -716,6 +837,18 @@ uint64_t warp_collective(const SyncSite& site, Collective kind, unsigned mask, u
 
 void kernel_failure(const SyncSite& site, const char* message) {
   scheduler_for(site).fail_current(site, message);
+}
+
+unsigned char* allocate_static_shared(StaticSharedSite& site) {
+  BlockScheduler* scheduler = running_scheduler;
+  if (scheduler == nullptr) {
+    std::fprintf(stderr,
+                 "simt: SIMT_SHARED(%s) at %s:%d used outside a kernel launched with "
+                 "simt::launch\n",
+                 site.name, site.file, site.line);
+    std::abort();
+  }
+  return scheduler->static_shared(site);
 }
 
 }  // namespace simt::detail

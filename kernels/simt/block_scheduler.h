@@ -40,6 +40,10 @@ struct BlockLaunch {
   dim3 grid;
   dim3 block;
   size_t dynamic_shared = 0;
+  // The kernel's opt-in maximum of dynamic shared memory
+  // (set_max_dynamic_shared), or 0 without one: it decides how much static
+  // shared memory the kernel may declare (kMaxStaticShared).
+  size_t dynamic_opt_in = 0;
   Config config;
 };
 
@@ -85,6 +89,15 @@ class BlockScheduler {
   // returns false with what went wrong in *failure.
   bool run(uint64_t linear_block, std::string* failure);
 
+  // The error code of the last failed run(): kLaunchFailure, or
+  // kInvalidConfiguration when the kernel declared more shared memory than
+  // its launch allows.
+  int failure_code() const { return failure_code_; }
+  // The most static shared memory (SIMT_SHARED) a block declared since
+  // prepare(), counted as nvcc lays it out; over the limit when a block failed
+  // for declaring too much.
+  size_t static_shared_peak() const { return static_peak_; }
+
   uint64_t fibers_started() const { return fibers_; }
   uint64_t switches() const { return switches_; }
   void reset_counters() { fibers_ = switches_ = 0; }
@@ -94,6 +107,8 @@ class BlockScheduler {
   uint64_t warp_collective(const SyncSite& site, Collective kind, unsigned mask, uint64_t value,
                            int arg, int width);
   [[noreturn, gnu::cold]] void fail_current(const SyncSite& site, const std::string& message);
+  // SIMT_SHARED's slow path (allocate_static_shared).
+  unsigned char* static_shared(StaticSharedSite& site);
   // Kept out of line so the hot path's frame stays small.
   [[noreturn, gnu::cold, gnu::noinline]] void invalid_collective(const SyncSite& site,
                                                                  unsigned mask, int width);
@@ -114,7 +129,10 @@ class BlockScheduler {
   bool complete_arrived_collective(const ThreadSlot& arrived);
   void compute_results(unsigned warp, unsigned lanes);
   bool release_active_masks();
-  void fail(const std::string& message);
+  void fail(const std::string& message, int code = kLaunchFailure);
+  [[noreturn, gnu::cold, gnu::noinline]] void static_shared_over_limit(const StaticSharedSite& site,
+                                                                       size_t total);
+  void start_static_shared();
   void abort_block();
   std::string describe_threads() const;
   std::string describe_missing_lanes() const;
@@ -140,6 +158,18 @@ class BlockScheduler {
   std::unique_ptr<unsigned char[], FreeDeleter> shared_;
   size_t shared_capacity_ = 0;
 
+  // Static shared memory (SIMT_SHARED): one arena per worker, carved afresh
+  // for every block. `static_bytes_` counts the block's arrays as nvcc would
+  // lay them out, for the limits; in the arena each array sits after a
+  // poisoned gap (a redzone under AddressSanitizer), so reading past one
+  // array does not silently read the next.
+  std::unique_ptr<unsigned char[], FreeDeleter> static_arena_;
+  std::vector<StaticSharedSlot> static_slots_;  // by site number
+  StaticSharedTable static_table_;              // what the device API reads
+  size_t static_bytes_ = 0;                     // this block, nvcc's layout
+  size_t static_used_ = 0;                      // this block, arena bytes
+  size_t static_peak_ = 0;                      // max static_bytes_ since prepare()
+
   // Switching. The scheduler runs on the OS thread's own stack; fibers
   // return to `scheduler_context_`.
   StackPool stacks_;
@@ -151,6 +181,7 @@ class BlockScheduler {
   ThreadSlot* current_ = nullptr;
 
   bool failed_ = false;
+  int failure_code_ = kLaunchFailure;
   bool aborting_ = false;
   std::string failure_;
   int barrier_count_ = 0;

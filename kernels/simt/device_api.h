@@ -27,10 +27,25 @@
 // defined: libstdc++ writes __attribute__((__noinline__)), which the macro
 // would break.
 
-// Static shared memory: one copy per OS thread, and a block runs on one OS
-// thread from start to end, so each running block has its own. Unlike dynamic
-// shared memory it is not poisoned between blocks (README: limits).
+// Plain `__shared__`: one copy per OS thread, and a block runs on one OS
+// thread from start to end, so each running block has its own. It is NOT
+// poisoned: it keeps what the previous block on the worker left (README:
+// limits). Kernels should declare static shared memory with SIMT_SHARED.
 #define __shared__ static thread_local
+
+// Static shared memory that is poisoned at the start of every block:
+// `SIMT_SHARED(float, tile, [32][33]);` declares `float (&tile)[32][33]`,
+// `SIMT_SHARED(float, total);` a `float&`. Under nvcc it is
+// `__shared__ __align__(16) float tile[32][33];` (simt.h). The first thread of
+// a block to reach the declaration carves the array from its worker's arena
+// and fills it with 0xFF bytes (NaN as float, -1 as int); the block's other
+// threads get the same array. The element type must not contain a comma
+// (use an alias).
+#define SIMT_SHARED(T, name, ...)                                            \
+  static constinit ::simt::detail::StaticSharedSite simt_shared_site_##name{ \
+      #name, __FILE__, __LINE__, sizeof(T __VA_ARGS__),                      \
+      ::simt::detail::static_shared_alignment<T __VA_ARGS__>()};             \
+  auto& name = *::simt::detail::static_shared<T __VA_ARGS__>(simt_shared_site_##name)
 
 // Dynamic shared memory: `SIMT_DYNAMIC_SHARED(float, red);` declares
 // `float* red` pointing at the launch's dynamic shared memory, which is filled

@@ -9,6 +9,7 @@
 // seeded random order. Blocks are spread over a persistent pool of OS threads.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <source_location>
@@ -45,6 +46,11 @@ inline constexpr size_t kDefaultMaxDynamicShared = 48 * 1024;
 // the emulator checks the largest, so a kernel meant for all of them must stay
 // under the smallest by its own design.
 inline constexpr size_t kMaxDynamicSharedOptIn = 227 * 1024;
+// Static shared memory (SIMT_SHARED) a kernel may declare: nvcc refuses more at
+// compile time. Without the opt-in, static and dynamic together must also fit
+// in kDefaultMaxDynamicShared; with it, static plus the opt-in value must fit
+// in kMaxDynamicSharedOptIn.
+inline constexpr size_t kMaxStaticShared = 48 * 1024;
 
 #if defined(__SANITIZE_ADDRESS__)
 // AddressSanitizer's redzones make stack frames several times larger.
@@ -129,6 +135,9 @@ struct LaunchRequest {
 
 Error run_grid(const LaunchRequest& request);
 Error set_max_dynamic_shared(AnyKernel kernel, size_t bytes);
+// For tests: forgets the opt-in and the static shared memory size recorded
+// for `kernel`, so its next launch is treated as its first.
+void forget_kernel_shared(AnyKernel kernel);
 
 // What blockIdx, blockDim and gridDim read: one per running block.
 struct BlockView {
@@ -143,6 +152,64 @@ struct BlockView {
 inline thread_local const uint3* current_thread_idx = nullptr;
 inline thread_local const BlockView* current_block = nullptr;
 inline thread_local unsigned char* current_dynamic_shared = nullptr;
+
+// ---- static shared memory (SIMT_SHARED, device_api.h) ----
+// Each SIMT_SHARED declaration owns one constant-initialised site (a static
+// local, so one per template instantiation, whose size it knows). The site is
+// numbered the first time any block reaches it. Each worker keeps a table,
+// indexed by that number, of where the site's array lives in its running
+// block; an entry is valid only while `block` matches the table's, so starting
+// a block invalidates them all at once. The first thread of a block to reach
+// the declaration therefore carves the array from the worker's arena and
+// poisons it; the block's other threads find it in the table.
+struct StaticSharedSite {
+  constexpr StaticSharedSite(const char* name_, const char* file_, int line_, size_t bytes_,
+                             size_t align_)
+      : name(name_), file(file_), line(line_), bytes(bytes_), align(align_) {}
+  const char* name;
+  const char* file;
+  int line;
+  size_t bytes;
+  size_t align;
+  std::atomic<uint32_t> id{0};  // 0 until numbered
+};
+struct StaticSharedSlot {
+  uint64_t block = 0;  // the block the array was carved for
+  unsigned char* data = nullptr;
+};
+struct StaticSharedTable {
+  const StaticSharedSlot* slots = nullptr;
+  uint32_t count = 0;
+  uint64_t block = 0;  // the running block's serial number on this worker, from 1
+};
+inline thread_local const StaticSharedTable* current_static_shared = nullptr;
+
+// The slow path: numbers the site, carves and poisons its array for the
+// running block, or fails the launch when the kernel's shared memory goes
+// over its limit.
+unsigned char* allocate_static_shared(StaticSharedSite& site);
+
+// Static shared memory is at least 16-byte aligned in both builds (simt.h),
+// so that float4 accesses through a float array are legal on the GPU too.
+template <class A>
+constexpr size_t static_shared_alignment() {
+  return alignof(A) > 16 ? alignof(A) : 16;
+}
+
+template <class A>
+__attribute__((always_inline)) inline A* static_shared(StaticSharedSite& site) {
+  static_assert(std::is_trivially_default_constructible_v<A> && std::is_trivially_destructible_v<A>,
+                "__shared__ variables cannot have constructors or destructors");
+  const StaticSharedTable* table = current_static_shared;
+  const uint32_t id = site.id.load(std::memory_order_relaxed);
+  unsigned char* data = nullptr;
+  if (table != nullptr && id < table->count && table->slots[id].block == table->block) {
+    data = table->slots[id].data;
+  } else {
+    data = allocate_static_shared(site);
+  }
+  return reinterpret_cast<A*>(data);
+}
 
 template <class Fn>
 void invoke_body(const void* state) {

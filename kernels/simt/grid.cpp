@@ -31,11 +31,16 @@ GlobalStats& global_stats() {
   return s;
 }
 
-// ---- dynamic shared memory attribute ---------------------------------------------
+// ---- shared memory per kernel ---------------------------------------------------
 
 struct SharedLimits {
   std::mutex mutex;
-  std::map<AnyKernel, size_t> max_dynamic;
+  std::map<AnyKernel, size_t> max_dynamic;  // set_max_dynamic_shared
+  // The static shared memory (SIMT_SHARED) each kernel's blocks declared in
+  // earlier launches. nvcc knows it at compile time; the emulator learns it
+  // when the declarations run, so only launches after the first can be
+  // checked before anything runs.
+  std::map<AnyKernel, size_t> static_bytes;
 };
 SharedLimits& shared_limits() {
   static auto* limits = new SharedLimits();
@@ -86,8 +91,10 @@ struct GridRun {
   BlockOrder order{Schedule::kInOrder, 0, 0};
   std::atomic<uint64_t> next{0};
   std::atomic<bool> failed{false};
+  std::atomic<size_t> static_shared{0};  // the most any block declared
   std::mutex failure_mutex;
   std::string failure;
+  int failure_code = kLaunchFailure;
 };
 
 // Runs blocks of `run` until none is left or one fails. Every participating
@@ -96,18 +103,29 @@ void work(GridRun& run) {
   BlockScheduler& scheduler = BlockScheduler::for_this_thread();
   scheduler.reset_counters();
   std::string failure;
+  int code = kLaunchFailure;
   try {
     scheduler.prepare(run.launch);
     for (uint64_t k = run.next.fetch_add(1); k < run.blocks; k = run.next.fetch_add(1)) {
       if (run.failed.load(std::memory_order_relaxed)) break;
-      if (!scheduler.run(run.order[k], &failure)) break;
+      if (!scheduler.run(run.order[k], &failure)) {
+        code = scheduler.failure_code();
+        break;
+      }
     }
   } catch (const std::exception& e) {  // cannot map a stack, out of memory
     failure = std::string("emulator error: ") + e.what();
   }
+  const size_t peak = scheduler.static_shared_peak();
+  size_t seen = run.static_shared.load();
+  while (seen < peak && !run.static_shared.compare_exchange_weak(seen, peak)) {
+  }
   if (!failure.empty()) {
     std::lock_guard<std::mutex> lock(run.failure_mutex);
-    if (!run.failed.exchange(true)) run.failure = failure;
+    if (!run.failed.exchange(true)) {
+      run.failure = failure;
+      run.failure_code = code;
+    }
   }
   GlobalStats& stats = global_stats();
   stats.fibers += scheduler.fibers_started();
@@ -195,8 +213,18 @@ std::string dims(dim3 d) {
   return s.str();
 }
 
+// What the launch may use: the dynamic shared memory limit, whether it comes
+// from set_max_dynamic_shared, and the kernel's static shared memory as far
+// as earlier launches have shown it.
+struct KernelShared {
+  size_t max_dynamic = kDefaultMaxDynamicShared;
+  bool opted_in = false;
+  size_t known_static = 0;
+};
+
 // What a GPU would refuse to launch; empty when the configuration is valid.
-std::string check_configuration(const LaunchRequest& r, size_t max_dynamic_shared) {
+std::string check_configuration(const LaunchRequest& r, const KernelShared& shared) {
+  const size_t max_dynamic_shared = shared.max_dynamic;
   const dim3 b = r.block, g = r.grid;
   std::ostringstream s;
   if (b.x == 0 || b.y == 0 || b.z == 0) {
@@ -219,6 +247,19 @@ std::string check_configuration(const LaunchRequest& r, size_t max_dynamic_share
       s << "; more needs simt::set_max_dynamic_shared (cudaFuncSetAttribute) first, up to "
         << kMaxDynamicSharedOptIn;
     }
+  } else if (shared.known_static > kMaxStaticShared) {
+    // The same wording as the block that found it (block_scheduler.cpp).
+    s << shared.known_static << " bytes of static shared memory exceed the limit of "
+      << kMaxStaticShared << " bytes (nvcc refuses the kernel); use dynamic shared memory";
+  } else if (shared.opted_in && shared.known_static + max_dynamic_shared > kMaxDynamicSharedOptIn) {
+    s << shared.known_static << " bytes of static shared memory and the opt-in of "
+      << max_dynamic_shared << " bytes of dynamic shared memory exceed the maximum of "
+      << kMaxDynamicSharedOptIn << " bytes";
+  } else if (!shared.opted_in &&
+             shared.known_static + r.dynamic_shared > kDefaultMaxDynamicShared) {
+    s << shared.known_static << " bytes of static and " << r.dynamic_shared
+      << " bytes of dynamic shared memory exceed the kernel's limit of " << kDefaultMaxDynamicShared
+      << " bytes; more needs simt::set_max_dynamic_shared (cudaFuncSetAttribute) first";
   }
   return s.str();
 }
@@ -242,22 +283,30 @@ Error run_grid(const LaunchRequest& request) {
   if (!environment_error.empty()) {
     return Error(kInvalidValue, kernel_description(request) + ": " + environment_error);
   }
-  size_t max_dynamic = kDefaultMaxDynamicShared;
+  KernelShared shared;
   {
     SharedLimits& limits = shared_limits();
     std::lock_guard<std::mutex> lock(limits.mutex);
     if (auto it = limits.max_dynamic.find(request.kernel); it != limits.max_dynamic.end()) {
-      max_dynamic = it->second;
+      shared.max_dynamic = it->second;
+      shared.opted_in = true;
+    }
+    if (auto it = limits.static_bytes.find(request.kernel); it != limits.static_bytes.end()) {
+      shared.known_static = it->second;
     }
   }
-  if (std::string bad = check_configuration(request, max_dynamic); !bad.empty()) {
+  if (std::string bad = check_configuration(request, shared); !bad.empty()) {
     return Error(kInvalidConfiguration, kernel_description(request) + ": " + bad);
   }
 
   std::lock_guard<std::mutex> one_grid_at_a_time(launch_mutex());
   GridRun run;
-  run.launch =
-      BlockLaunch{request.body, request.grid, request.block, request.dynamic_shared, config};
+  run.launch = BlockLaunch{request.body,
+                           request.grid,
+                           request.block,
+                           request.dynamic_shared,
+                           shared.opted_in ? shared.max_dynamic : 0,
+                           config};
   run.blocks = uint64_t{request.grid.x} * request.grid.y * request.grid.z;
   run.order = BlockOrder(config.schedule, config.seed, run.blocks);
   const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
@@ -269,6 +318,15 @@ Error run_grid(const LaunchRequest& request) {
   ++stats.launches;
   stats.blocks += run.blocks;
   stats.threads += run.blocks * request.block.x * request.block.y * request.block.z;
+  if (const size_t declared = run.static_shared.load(); declared > shared.known_static) {
+    SharedLimits& limits = shared_limits();
+    std::lock_guard<std::mutex> lock(limits.mutex);
+    size_t& known = limits.static_bytes[request.kernel];
+    known = std::max(known, declared);
+  }
+  if (run.failed && run.failure_code == kInvalidConfiguration) {
+    return Error(kInvalidConfiguration, kernel_description(request) + ": " + run.failure);
+  }
   if (run.failed) {
     return Error(kLaunchFailure, kernel_description(request) + " failed in " + run.failure);
   }
@@ -284,8 +342,26 @@ Error set_max_dynamic_shared(AnyKernel kernel, size_t bytes) {
   }
   SharedLimits& limits = shared_limits();
   std::lock_guard<std::mutex> lock(limits.mutex);
+  // cudaFuncSetAttribute counts the kernel's static shared memory too; here
+  // it is known once a launch has declared it.
+  if (auto it = limits.static_bytes.find(kernel);
+      it != limits.static_bytes.end() && it->second + bytes > kMaxDynamicSharedOptIn) {
+    std::ostringstream s;
+    s << "simt: set_max_dynamic_shared(" << function_name(reinterpret_cast<const void*>(kernel))
+      << ", " << bytes << "): with the kernel's " << it->second
+      << " bytes of static shared memory, above the opt-in maximum of " << kMaxDynamicSharedOptIn
+      << " bytes";
+    return Error(kInvalidValue, s.str());
+  }
   limits.max_dynamic[kernel] = bytes;
   return Error();
+}
+
+void forget_kernel_shared(AnyKernel kernel) {
+  SharedLimits& limits = shared_limits();
+  std::lock_guard<std::mutex> lock(limits.mutex);
+  limits.max_dynamic.erase(kernel);
+  limits.static_bytes.erase(kernel);
 }
 
 }  // namespace detail

@@ -4,7 +4,7 @@
 //    portable spellings kernels and launchers use so that the same source
 //    also compiles on the host: simt::launch (the only `<<<>>>` in the
 //    project), simt::set_max_dynamic_shared, simt::synchronize,
-//    SIMT_DYNAMIC_SHARED, SIMT_UNROLL and SIMT_NS.
+//    SIMT_SHARED, SIMT_DYNAMIC_SHARED, SIMT_UNROLL and SIMT_NS.
 //  * Compiled by the host compiler: the SIMT emulator (emulator.h,
 //    device_api.h), which runs the same kernels on the CPU, one fiber per
 //    CUDA thread, and reports barrier and warp-collective misuse.
@@ -30,6 +30,11 @@
 #define SIMT_DYNAMIC_SHARED(T, name)                                         \
   extern __shared__ __align__(16) unsigned char simt_dynamic_shared_bytes[]; \
   T* name = reinterpret_cast<T*>(simt_dynamic_shared_bytes)
+
+// Static shared memory, declared the same way in both builds; the emulator
+// poisons it at the start of every block (device_api.h). At least 16-byte
+// aligned in both, so float4 accesses behave the same.
+#define SIMT_SHARED(T, name, ...) __shared__ __align__(16) T name __VA_ARGS__
 
 #define SIMT_UNROLL _Pragma("unroll")
 

@@ -19,8 +19,8 @@ inline namespace SIMT_NS {
 template <int kTile>
 __global__ void sgemm_missing_second_sync(const float* a, const float* b, float* c, int m, int n,
                                           int k) {
-  __shared__ float a_tile[kTile][kTile];
-  __shared__ float b_tile[kTile][kTile];
+  SIMT_SHARED(float, a_tile, [kTile][kTile]);
+  SIMT_SHARED(float, b_tile, [kTile][kTile]);
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int row = blockIdx.y * kTile + ty;
   const int col = blockIdx.x * kTile + tx;
@@ -35,6 +35,67 @@ __global__ void sgemm_missing_second_sync(const float* a, const float* b, float*
   if (row < m && col < n) c[static_cast<size_t>(row) * n + col] = acc;
 }
 
+// The sample SGEMM loading only kTile - 1 columns of each tile of a: column
+// kTile - 1 of a_tile is never written, and every thread reads it. Shared
+// memory is poisoned at the start of every block, so every element of c is
+// NaN, whatever the schedule and however many blocks a worker has run before.
+template <int kTile>
+__global__ void sgemm_tile_skips_last_column(const float* a, const float* b, float* c, int m, int n,
+                                             int k) {
+  SIMT_SHARED(float, a_tile, [kTile][kTile]);
+  SIMT_SHARED(float, b_tile, [kTile][kTile]);
+  const int tx = threadIdx.x, ty = threadIdx.y;
+  const int row = blockIdx.y * kTile + ty;
+  const int col = blockIdx.x * kTile + tx;
+  float acc = 0.0f;
+  for (int k0 = 0; k0 < k; k0 += kTile) {
+    if (tx < kTile - 1) {  // BUG: should be every tx
+      a_tile[ty][tx] = (row < m && k0 + tx < k) ? a[static_cast<size_t>(row) * k + k0 + tx] : 0.0f;
+    }
+    b_tile[ty][tx] = (k0 + ty < k && col < n) ? b[static_cast<size_t>(k0 + ty) * n + col] : 0.0f;
+    __syncthreads();
+    for (int kk = 0; kk < kTile; ++kk) acc += a_tile[ty][kk] * b_tile[kk][tx];
+    __syncthreads();
+  }
+  if (row < m && col < n) c[static_cast<size_t>(row) * n + col] = acc;
+}
+
+// The sample reduction with a 32-entry partials array whose warp 0 sums all
+// 32 entries, though only kBlock / 32 warps write one. On a GPU the rest is
+// whatever the previous kernel left there. Shared by the two kernels below,
+// which differ only in how they declare the array.
+template <int kBlock>
+__device__ void reduce_summing_all_32_partials(const float* x, int n, float* sum,
+                                               float* warp_sums) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  float s = 0.0f;
+  for (int i = blockIdx.x * kBlock + threadIdx.x; i < n; i += kBlock * gridDim.x) s += x[i];
+  for (int offset = 16; offset > 0; offset /= 2) s += __shfl_down_sync(0xffffffffu, s, offset);
+  if (lane == 0) warp_sums[warp] = s;
+  __syncthreads();
+  if (warp == 0) {
+    s = warp_sums[lane];  // BUG: should be `lane < kBlock / 32 ? warp_sums[lane] : 0.0f`
+    for (int offset = 16; offset > 0; offset /= 2) s += __shfl_down_sync(0xffffffffu, s, offset);
+    if (lane == 0) atomicAdd(sum, s);
+  }
+}
+
+// With SIMT_SHARED the unwritten entries read NaN: the sum is NaN.
+template <int kBlock>
+__global__ void reduce_unwritten_partials(const float* x, int n, float* sum) {
+  SIMT_SHARED(float, warp_sums, [32]);
+  reduce_summing_all_32_partials<kBlock>(x, n, sum, warp_sums);
+}
+
+// With plain __shared__ (static thread_local storage, zero on every worker
+// and never written past kBlock / 32) they read 0: the bug never shows in the
+// emulator, under any schedule. This is why kernels use SIMT_SHARED.
+template <int kBlock>
+__global__ void reduce_unwritten_partials_plain_shared(const float* x, int n, float* sum) {
+  __shared__ float warp_sums[32];
+  reduce_summing_all_32_partials<kBlock>(x, n, sum, warp_sums);
+}
+
 // The sample softmax without the barrier between thread 0 writing the row's
 // maximum and everyone reading it: readers that run first see a stale value.
 // Threads run in order would hide it (thread 0 always goes first).
@@ -42,7 +103,7 @@ template <int kBlock>
 __global__ void softmax_missing_broadcast_sync(const float* x, float* y, int cols) {
   constexpr int kWarps = kBlock / 32;
   SIMT_DYNAMIC_SHARED(float, warp_partials);
-  __shared__ float row_stat;
+  SIMT_SHARED(float, row_stat);
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const float* xr = x + static_cast<size_t>(blockIdx.x) * cols;
   float* yr = y + static_cast<size_t>(blockIdx.x) * cols;

@@ -1,5 +1,6 @@
 // Every deliberately broken kernel in broken_kernels.h is caught: a missing
-// barrier gives wrong results under the reverse or random schedule, and misuse
+// barrier gives wrong results under the reverse or random schedule, a read of
+// shared memory nobody wrote gives NaN under every schedule, and misuse
 // of barriers and warp collectives comes back as an error naming the kernel
 // and where its threads wait, never as a hang or a crash.
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/simt/samples/samples_cuda.cuh"
 #include "kernels/simt/simt.h"
 #include "tests/simt/broken_kernels.h"
 
@@ -79,6 +81,68 @@ TEST(BrokenKernels, SgemmWithoutSecondBarrierNeedsMoreThanOneTileToShow) {
   // is invisible, which is why kernel tests use K larger than the tile.
   for (uint64_t seed : kSeeds) {
     EXPECT_LT(sgemm_missing_sync_error(schedule(Schedule::kRandom, seed), 40, 40, 32), 1e-4);
+  }
+}
+
+// How many elements of c the SGEMM that never loads the last column of its
+// a tile leaves as numbers (not NaN) under `config`. The correct SGEMM runs
+// first on the same workers, so the arena holds real tiles from earlier
+// blocks: only poisoning at the start of every block makes them NaN.
+int sgemm_skipping_column_numbers(const simt::Config& config, int m, int n, int k) {
+  const simt::ScopedConfig scoped(config);
+  const auto a = random_floats(size_t(m) * k, -1.0f, 1.0f, 1);
+  const auto b = random_floats(size_t(k) * n, -1.0f, 1.0f, 2);
+  std::vector<float> c(size_t(m) * n, 0.0f);
+  const dim3 grid((n + 31) / 32, (m + 31) / 32);
+  simt::Error e = simt::launch(medtex::simt_samples::kernels::sgemm_tiled<32>, grid, dim3(32, 32),
+                               0, nullptr, a.data(), b.data(), c.data(), m, n, k);
+  EXPECT_TRUE(e.ok()) << e.message();
+  EXPECT_FALSE(std::isnan(c[0])) << "the correct SGEMM gives numbers";
+  e = simt::launch(simt_tests::sgemm_tile_skips_last_column<32>, grid, dim3(32, 32), 0, nullptr,
+                   a.data(), b.data(), c.data(), m, n, k);
+  EXPECT_TRUE(e.ok()) << e.message();
+  int numbers = 0;
+  for (float v : c) numbers += std::isnan(v) ? 0 : 1;
+  return numbers;
+}
+
+TEST(BrokenKernels, SgemmTileLoadSkippingAColumnGivesNaNEvenInOrder) {
+  // One worker: blocks 2 to 4 run where block 1's tiles were, and the correct
+  // SGEMM's before them. In order, the schedule that hides most bugs.
+  simt::Config one_worker = schedule(Schedule::kInOrder);
+  one_worker.workers = 1;
+  EXPECT_EQ(sgemm_skipping_column_numbers(one_worker, 40, 40, 45), 0);
+  EXPECT_EQ(sgemm_skipping_column_numbers(one_worker, 64, 64, 64), 0);
+  EXPECT_EQ(sgemm_skipping_column_numbers(schedule(Schedule::kInOrder), 129, 65, 70), 0);
+  EXPECT_EQ(sgemm_skipping_column_numbers(schedule(Schedule::kReverse), 33, 17, 45), 0);
+  for (uint64_t seed : kSeeds) {
+    EXPECT_EQ(sgemm_skipping_column_numbers(schedule(Schedule::kRandom, seed), 33, 17, 45), 0)
+        << "seed " << seed;
+  }
+}
+
+// The sum of x = 1, 2, ..., n by a reduction kernel with 128-thread blocks.
+float reduce_with(void (*kernel)(const float*, int, float*), const simt::Config& config, int n) {
+  const simt::ScopedConfig scoped(config);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) x[i] = float(i + 1);
+  float sum = 0.0f;
+  const simt::Error e = simt::launch(kernel, dim3(4), dim3(128), 0, nullptr, x.data(), n, &sum);
+  EXPECT_TRUE(e.ok()) << e.message();
+  return sum;
+}
+
+TEST(BrokenKernels, ReductionReadingUnwrittenPartialsGivesNaN) {
+  constexpr int kN = 1000;
+  constexpr float kExact = kN * (kN + 1) / 2.0f;  // 500500: exact in float
+  std::vector<simt::Config> configs = {schedule(Schedule::kInOrder), schedule(Schedule::kReverse)};
+  for (uint64_t seed : kSeeds) configs.push_back(schedule(Schedule::kRandom, seed));
+  for (const simt::Config& c : configs) {
+    EXPECT_TRUE(std::isnan(reduce_with(simt_tests::reduce_unwritten_partials<128>, c, kN)))
+        << "schedule " << int(c.schedule) << " seed " << c.seed;
+    // The same bug with plain __shared__ reads zeros and passes everywhere:
+    // the reason kernels declare static shared memory with SIMT_SHARED.
+    EXPECT_EQ(reduce_with(simt_tests::reduce_unwritten_partials_plain_shared<128>, c, kN), kExact);
   }
 }
 

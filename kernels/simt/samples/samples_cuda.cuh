@@ -42,8 +42,8 @@ template <int kTile>
 __global__ void __launch_bounds__(kTile* kTile)
     sgemm_tiled(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ c,
                 int m, int n, int k) {
-  __shared__ float a_tile[kTile][kTile];
-  __shared__ float b_tile[kTile][kTile];
+  SIMT_SHARED(float, a_tile, [kTile][kTile]);
+  SIMT_SHARED(float, b_tile, [kTile][kTile]);
   const int tx = threadIdx.x, ty = threadIdx.y;
   const int row = blockIdx.y * kTile + ty;
   const int col = blockIdx.x * kTile + tx;
@@ -70,7 +70,7 @@ __global__ void __launch_bounds__(kBlock)
     reduce_sum(const float* __restrict__ x, int n, float* sum) {
   static_assert(kBlock % 32 == 0 && kBlock <= 1024, "whole warps, at most 1024 threads");
   constexpr int kWarps = kBlock / 32;
-  __shared__ float warp_sums[kWarps];
+  SIMT_SHARED(float, warp_sums, [kWarps]);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   float s = 0.0f;
   for (int i = blockIdx.x * kBlock + threadIdx.x; i < n; i += kBlock * gridDim.x) s += x[i];
@@ -93,7 +93,7 @@ __global__ void __launch_bounds__(kBlock)
   static_assert(kBlock % 32 == 0 && kBlock <= 1024, "whole warps, at most 1024 threads");
   constexpr int kWarps = kBlock / 32;
   SIMT_DYNAMIC_SHARED(float, warp_partials);
-  __shared__ float row_stat;  // the row's max, then its sum, for the whole block
+  SIMT_SHARED(float, row_stat);  // the row's max, then its sum, for the whole block
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const float* xr = x + static_cast<size_t>(blockIdx.x) * cols;
   float* yr = y + static_cast<size_t>(blockIdx.x) * cols;
