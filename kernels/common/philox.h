@@ -46,12 +46,27 @@ struct PhiloxDraw {
   uint32_t offset = 0;
 };
 
-// The i-th 32-bit word of a draw.
-MT_HD uint32_t philox_word(const PhiloxDraw& d, uint64_t i) {
-  const uint64_t block = i >> 2;
+// Words 4 * block .. 4 * block + 3 of a draw.
+MT_HD PhiloxCounter philox_block(const PhiloxDraw& d, uint64_t block) {
   const PhiloxCounter c = {{uint32_t(block), uint32_t(block >> 32), d.stream, d.offset}};
   const PhiloxKey k = {{uint32_t(d.seed), uint32_t(d.seed >> 32)}};
-  return philox4x32_10(c, k).v[i & 3];
+  return philox4x32_10(c, k);
+}
+
+// The i-th 32-bit word of a draw.
+MT_HD uint32_t philox_word(const PhiloxDraw& d, uint64_t i) {
+  return philox_block(d, i >> 2).v[i & 3];
+}
+
+// Calls f(i, word_i) for i in [begin, end), generating each Philox block once
+// (four words per 10-round evaluation) instead of once per word.
+template <class F>
+inline void for_each_philox_word(const PhiloxDraw& d, uint64_t begin, uint64_t end, F&& f) {
+  uint64_t i = begin;
+  while (i < end) {
+    const PhiloxCounter b = philox_block(d, i >> 2);
+    for (uint64_t j = i & 3; j < 4 && i < end; ++j, ++i) f(i, b.v[j]);
+  }
 }
 
 // Uniform in the open interval (0, 1): 24 random bits, centred in their bucket,

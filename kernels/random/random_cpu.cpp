@@ -1,16 +1,26 @@
 #include "kernels/random/random.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/common/parallel.h"
 
 namespace medtex::cpu {
 
+namespace {
+// Chunks of whole Philox blocks: each 10-round block yields four words.
+constexpr int64_t kChunk = 1024;
+}  // namespace
+
 template <class T>
 void uniform_fill(int64_t n, const PhiloxDraw& draw, T lo, T hi, T* out) {
-#pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) {
-    out[i] = lo + (hi - lo) * T(uniform_open01(philox_word(draw, uint64_t(i))));
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (n > kParallelGrain / 4)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const uint64_t begin = uint64_t(c * kChunk), end = uint64_t(std::min(n, (c + 1) * kChunk));
+    for_each_philox_word(draw, begin, end, [&](uint64_t i, uint32_t word) {
+      out[i] = lo + (hi - lo) * T(uniform_open01(word));
+    });
   }
 }
 
