@@ -29,20 +29,6 @@ void check_pair(const char* what, const Tensor& a, const char* other, const Tens
            " ", b.shape(), " differ in shape");
 }
 
-// The same limits as the single-label objective's.
-void check_config(const MedtexConfig& c) {
-  for (double w : {c.a, c.b, c.c, c.h}) {
-    MT_CHECK(std::isfinite(w) && w >= 0,
-             "multi-label objective: the weights a, b, c, h must be finite and >= 0, got a=", c.a,
-             " b=", c.b, " c=", c.c, " h=", c.h);
-  }
-  MT_CHECK(std::isfinite(c.temperature) && c.temperature > 0,
-           "multi-label objective: temperature must be positive, got ", c.temperature);
-  MT_CHECK(std::isfinite(c.tau) && c.tau > 0, "multi-label objective: tau must be positive, got ",
-           c.tau);
-  MT_CHECK(c.k >= 1, "multi-label objective: k must be >= 1, got ", c.k);
-  MT_CHECK(std::isfinite(c.fill), "multi-label objective: fill must be finite, got ", c.fill);
-}
 
 }  // namespace
 
@@ -121,7 +107,7 @@ ObjectiveTerms multilabel_objective(const Tensor& teacher, const Tensor& student
                                     const Tensor& masked_student, const Tensor& explainer_logits,
                                     const Tensor& targets, const Tensor& known,
                                     const MedtexConfig& config) {
-  check_config(config);
+  check_config(config, "multi-label objective");
   check_pair("student", student, "teacher", teacher);
   check_pair("masked student", masked_student, "teacher", teacher);
   MT_CHECK(explainer_logits.defined() && explainer_logits.ndim() == 2 &&
@@ -135,60 +121,36 @@ ObjectiveTerms multilabel_objective(const Tensor& teacher, const Tensor& student
   const MultiLabelTerm label = known_bce_with_logits(student, targets, known);
   out.label = label.loss;
   out.labelled = label.labelled;
-  Tensor total =
-      ops::add(ops::mul_scalar(out.kd, config.a), ops::mul_scalar(out.explain, config.b));
-  total = ops::add(total, ops::mul_scalar(out.prior, config.c));
-  if (label.known > 0) total = ops::add(total, ops::mul_scalar(out.label, config.h));
-  out.total = total;
+  out.total = weighted_total(out, config, label.known > 0);
   return out;
 }
 
 namespace {
+constexpr const char* kWho = "multi-label objective";
 
-// objective.cpp's pass with the multi-label objective at the end.
-template <class NoiseFor>
-MedtexPass run_pass(const Tensor& t, nn::Module& student, nn::Module& explainer, const Tensor& x,
-                    const Tensor& targets, const Tensor& known, const MedtexConfig& config,
-                    NoiseFor&& noise_for) {
-  check_config(config);
-  MT_CHECK(x.defined() && x.ndim() == 4, "multi-label pass: expects images [N, C, H, W], got ",
-           describe(x));
-  MedtexPass out;
-  out.teacher_logits = t.detach();
-  out.explainer_logits = explainer.forward(x);
-  out.mask =
-      relaxed_topk_from_noise(out.explainer_logits, noise_for(out.explainer_logits), config.tau);
-  const int patch = patch_size_for(x.shape(), out.explainer_logits.size(1));
-  out.masked_images = apply_patch_mask(x, out.mask, patch, config.fill);
-  out.student_logits = student.forward(x);
-  {
-    nn::FreezeRunningStats freeze;  // DESIGN §5: batch statistics, no running update
-    out.masked_student_logits = student.forward(out.masked_images);
-  }
-  out.terms =
-      multilabel_objective(out.teacher_logits, out.student_logits, out.masked_student_logits,
-                           out.explainer_logits, targets, known, config);
+MedtexPass with_objective(MedtexPass out, const Tensor& targets, const Tensor& known,
+                          const MedtexConfig& config) {
+  out.terms = multilabel_objective(out.teacher_logits, out.student_logits,
+                                   out.masked_student_logits, out.explainer_logits, targets,
+                                   known, config);
   return out;
 }
-
 }  // namespace
 
 MedtexPass multilabel_pass_from(const Tensor& t, nn::Module& student, nn::Module& explainer,
                                 const Tensor& x, const Tensor& targets, const Tensor& known,
                                 const MedtexConfig& config, const Tensor& noise) {
-  return run_pass(t, student, explainer, x, targets, known, config, [&](const Tensor&) {
-    MT_CHECK(noise.defined() && noise.ndim() == 3 && noise.size(0) == config.k,
-             "multi-label pass: noise must be [k, N, d] with k = ", config.k, ", got ",
-             describe(noise));
-    return noise;
-  });
+  return with_objective(
+      forward_three_nets(t, student, explainer, x, config, fixed_noise(noise, config, kWho), kWho),
+      targets, known, config);
 }
 
 MedtexPass multilabel_pass(nn::Module& teacher, nn::Module& student, nn::Module& explainer,
                            const Tensor& x, const Tensor& targets, const Tensor& known,
                            const MedtexConfig& config, Generator& gumbel) {
-  return run_pass(teacher_logits(teacher, x), student, explainer, x, targets, known, config,
-                  [&](const Tensor& e) { return gumbel_noise(config.k, e, gumbel); });
+  return with_objective(forward_three_nets(teacher_logits(teacher, x), student, explainer, x,
+                                           config, fresh_noise(config, gumbel), kWho),
+                        targets, known, config);
 }
 
 KdTerms multilabel_hinton_kd(const Tensor& student, const Tensor& teacher, const Tensor& targets,

@@ -41,22 +41,29 @@ void fill_one_hot(const Tensor& labels, Tensor& one_hot, int64_t classes, int64_
   }
 }
 
-void check_config(const MedtexConfig& c) {
-  for (double w : {c.a, c.b, c.c, c.h}) {
-    MT_CHECK(std::isfinite(w) && w >= 0,
-             "medtex objective: the weights a, b, c, h must be finite "
-             "and >= 0, got a=",
-             c.a, " b=", c.b, " c=", c.c, " h=", c.h);
-  }
-  MT_CHECK(std::isfinite(c.temperature) && c.temperature > 0,
-           "medtex objective: temperature must be positive, got ", c.temperature);
-  MT_CHECK(std::isfinite(c.tau) && c.tau > 0, "medtex objective: tau must be positive, got ",
-           c.tau);
-  MT_CHECK(c.k >= 1, "medtex objective: k must be >= 1, got ", c.k);
-  MT_CHECK(std::isfinite(c.fill), "medtex objective: fill must be finite, got ", c.fill);
-}
 
 }  // namespace
+
+void check_config(const MedtexConfig& c, const char* who) {
+  for (double w : {c.a, c.b, c.c, c.h}) {
+    MT_CHECK(std::isfinite(w) && w >= 0, who,
+             ": the weights a, b, c, h must be finite and >= 0, got a=", c.a, " b=", c.b,
+             " c=", c.c, " h=", c.h);
+  }
+  MT_CHECK(std::isfinite(c.temperature) && c.temperature > 0, who,
+           ": temperature must be positive, got ", c.temperature);
+  MT_CHECK(std::isfinite(c.tau) && c.tau > 0, who, ": tau must be positive, got ", c.tau);
+  MT_CHECK(c.k >= 1, who, ": k must be >= 1, got ", c.k);
+  MT_CHECK(std::isfinite(c.fill), who, ": fill must be finite, got ", c.fill);
+}
+
+Tensor weighted_total(const ObjectiveTerms& t, const MedtexConfig& config, bool with_label) {
+  Tensor total = ops::add(ops::mul_scalar(t.kd, config.a), ops::mul_scalar(t.explain, config.b));
+  total = ops::add(total, ops::mul_scalar(t.prior, config.c));
+  if (with_label) total = ops::add(total, ops::mul_scalar(t.label, config.h));
+  return total;
+}
+
 
 Tensor distillation_kl(const Tensor& student, const Tensor& teacher, double temperature) {
   check_pair("student", student, "teacher", teacher);
@@ -127,11 +134,7 @@ ObjectiveTerms medtex_objective(const Tensor& teacher, const Tensor& student,
   LabelTerm label = labelled_cross_entropy(student, labels);
   out.label = label.loss;
   out.labelled = label.labelled;
-  Tensor total =
-      ops::add(ops::mul_scalar(out.kd, config.a), ops::mul_scalar(out.explain, config.b));
-  total = ops::add(total, ops::mul_scalar(out.prior, config.c));
-  if (out.labelled > 0) total = ops::add(total, ops::mul_scalar(out.label, config.h));
-  out.total = total;
+  out.total = weighted_total(out, config, out.labelled > 0);
   return out;
 }
 
@@ -141,15 +144,11 @@ Tensor teacher_logits(nn::Module& teacher, const Tensor& x) {
   return teacher.forward(x);
 }
 
-namespace {
-
-// The pass both entry points share; noise_for(e) supplies the Gumbel noise
-// once the explainer's logits e (and so d) are known.
-template <class NoiseFor>
-MedtexPass run_pass(const Tensor& t, nn::Module& student, nn::Module& explainer, const Tensor& x,
-                    const Tensor& labels, const MedtexConfig& config, NoiseFor&& noise_for) {
-  check_config(config);
-  MT_CHECK(x.defined() && x.ndim() == 4, "medtex pass: expects images [N, C, H, W], got ",
+MedtexPass forward_three_nets(const Tensor& t, nn::Module& student, nn::Module& explainer,
+                              const Tensor& x, const MedtexConfig& config,
+                              const NoiseFn& noise_for, const char* who) {
+  check_config(config, who);
+  MT_CHECK(x.defined() && x.ndim() == 4, who, " pass: expects images [N, C, H, W], got ",
            describe(x));
   MedtexPass out;
   out.teacher_logits = t.detach();
@@ -160,31 +159,47 @@ MedtexPass run_pass(const Tensor& t, nn::Module& student, nn::Module& explainer,
   out.masked_images = apply_patch_mask(x, out.mask, patch, config.fill);
   out.student_logits = student.forward(x);
   {
-    nn::FreezeRunningStats freeze;
+    nn::FreezeRunningStats freeze;  // DESIGN §5: batch statistics, no running update
     out.masked_student_logits = student.forward(out.masked_images);
   }
+  return out;
+}
+
+NoiseFn fixed_noise(const Tensor& noise, const MedtexConfig& config, const char* who) {
+  return [noise, k = config.k, who](const Tensor&) {
+    MT_CHECK(noise.defined() && noise.ndim() == 3 && noise.size(0) == k, who,
+             " pass: noise must be [k, N, d] with k = ", k, ", got ", describe(noise));
+    return noise;
+  };
+}
+
+NoiseFn fresh_noise(const MedtexConfig& config, Generator& gumbel) {
+  return [k = config.k, &gumbel](const Tensor& e) { return gumbel_noise(k, e, gumbel); };
+}
+
+namespace {
+MedtexPass with_objective(MedtexPass out, const Tensor& labels, const MedtexConfig& config) {
   out.terms = medtex_objective(out.teacher_logits, out.student_logits, out.masked_student_logits,
                                out.explainer_logits, labels, config);
   return out;
 }
-
 }  // namespace
 
 MedtexPass medtex_pass_from(const Tensor& t, nn::Module& student, nn::Module& explainer,
                             const Tensor& x, const Tensor& labels, const MedtexConfig& config,
                             const Tensor& noise) {
-  return run_pass(t, student, explainer, x, labels, config, [&](const Tensor&) {
-    MT_CHECK(noise.defined() && noise.ndim() == 3 && noise.size(0) == config.k,
-             "medtex pass: noise must be [k, N, d] with k = ", config.k, ", got ", describe(noise));
-    return noise;
-  });
+  const char* who = "medtex objective";
+  return with_objective(forward_three_nets(t, student, explainer, x, config,
+                                           fixed_noise(noise, config, who), who),
+                        labels, config);
 }
 
 MedtexPass medtex_pass(nn::Module& teacher, nn::Module& student, nn::Module& explainer,
                        const Tensor& x, const Tensor& labels, const MedtexConfig& config,
                        Generator& gumbel) {
-  return run_pass(teacher_logits(teacher, x), student, explainer, x, labels, config,
-                  [&](const Tensor& e) { return gumbel_noise(config.k, e, gumbel); });
+  return with_objective(forward_three_nets(teacher_logits(teacher, x), student, explainer, x,
+                                           config, fresh_noise(config, gumbel), "medtex objective"),
+                        labels, config);
 }
 
 KdTerms hinton_kd(const Tensor& student, const Tensor& teacher, const Tensor& labels,

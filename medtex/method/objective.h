@@ -19,6 +19,8 @@
 // gradient's scale independent of T_kd (Hinton et al. 2015).
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 
 #include "engine/nn/module.h"
@@ -103,6 +105,14 @@ ObjectiveTerms medtex_objective(const Tensor& teacher, const Tensor& student,
                                 const Tensor& masked_student, const Tensor& explainer_logits,
                                 const Tensor& labels, const MedtexConfig& config);
 
+// Fails unless a, b, c, h are finite and >= 0, the temperatures positive, k >= 1
+// and fill finite. `who` starts the message ("medtex objective", ...).
+void check_config(const MedtexConfig& config, const char* who = "medtex objective");
+
+// a * kd + b * explain + c * prior (+ h * label when `with_label`): the weighted
+// total both the single- and the multi-label objective report.
+Tensor weighted_total(const ObjectiveTerms& terms, const MedtexConfig& config, bool with_label);
+
 // ---- one training pass of the three nets ------------------------------------
 // The teacher's logits: eval mode (running statistics) and no graph; the
 // teacher is frozen.
@@ -134,6 +144,18 @@ MedtexPass medtex_pass(nn::Module& teacher, nn::Module& student, nn::Module& exp
 MedtexPass medtex_pass_from(const Tensor& teacher_logits, nn::Module& student,
                             nn::Module& explainer, const Tensor& x, const Tensor& labels,
                             const MedtexConfig& config, const Tensor& noise);
+
+// The forward part of a pass, shared by the single- and the multi-label
+// objectives: e = E(x), the relaxed mask from noise_for(e), x~, s = S(x), and
+// s~ = S(x~) under nn::FreezeRunningStats. `terms` is left for the caller.
+using NoiseFn = std::function<Tensor(const Tensor& explainer_logits)>;
+MedtexPass forward_three_nets(const Tensor& teacher_logits, nn::Module& student,
+                              nn::Module& explainer, const Tensor& x, const MedtexConfig& config,
+                              const NoiseFn& noise_for, const char* who);
+// Noise suppliers for forward_three_nets: explicit [k, N, d] noise (checked),
+// or fresh noise from a generator.
+NoiseFn fixed_noise(const Tensor& noise, const MedtexConfig& config, const char* who);
+NoiseFn fresh_noise(const MedtexConfig& config, Generator& gumbel);
 
 // ---- Hinton knowledge distillation (the kd baseline) ------------------------
 struct KdConfig {
