@@ -6,7 +6,7 @@
 
 namespace medtex::cpu {
 
-// x, y: [n]. y = max(x, 0).
+// x, y: [n]. y = max(x, 0); NaN stays NaN (PyTorch's behaviour).
 template <class T>
 void relu_forward(int64_t n, const T* x, T* y);
 

@@ -7,7 +7,9 @@ namespace medtex::cpu {
 template <class T>
 void relu_forward(int64_t n, const T* x, T* y) {
 #pragma omp parallel for schedule(static) if (n > kParallelGrain)
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
+  // x < 0 is false for NaN, so NaN propagates as in PyTorch instead of
+  // silently becoming 0.
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : x[i];
 }
 
 template <class T>

@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "engine/ops.h"
@@ -28,6 +30,20 @@ TEST(Relu, MatchesPyTorch) {
     test::expect_fixture("relu", c, "y", y, f.get(c, "y"), 0, 0);
     test::expect_fixture("relu", c, "grad_x", x.grad(), f.get(c, "grad_x"), 0, 0);
   }
+}
+
+}  // namespace
+}  // namespace medtex
+
+namespace medtex {
+namespace {
+
+TEST(Relu, PropagatesNaN) {
+  Tensor x = Tensor::from_vector<float>({-1.0f, std::nanf(""), 2.0f}, {3});
+  const auto y = ops::relu(x).to_vector<float>();
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_TRUE(std::isnan(y[1]));
+  EXPECT_EQ(y[2], 2.0f);
 }
 
 }  // namespace
