@@ -1,0 +1,51 @@
+// What the train, distill and eval commands share: the --device flag, data
+// loading with the model's classes, the JSON file, and the stdout tables.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "medtex/data/loader.h"
+#include "medtex/train/evaluate.h"
+#include "medtex/train/trainer.h"
+#include "models/model_io.h"
+
+namespace medtex::cli {
+
+// --device auto|cpu|cuda. Only the CPU backend exists in this build: "cuda"
+// fails with one line, "auto" picks the CPU.
+void add_device_flag(CLI::App& cmd, std::string& device);
+// Returns the device used ("cpu").
+std::string resolve_device(const std::string& device);
+
+// "runs/model.safetensors" + ".json" -> "runs/model.json" (the extension
+// .safetensors, when there, is replaced).
+std::string beside(const std::string& model_path, const std::string& suffix);
+
+// Writes pretty JSON to `path` through a temporary file and a rename.
+void write_json_file(const std::string& path, const nlohmann::json& j);
+
+// The class names a model was trained with ("medtex.classes", a JSON list),
+// empty when the file does not say.
+std::vector<std::string> model_classes(const std::map<std::string, std::string>& metadata);
+// Metadata naming the classes (and multi-label mode) of a training set.
+std::map<std::string, std::string> class_metadata(const data::ImageSet& set);
+
+// A labelled set (CSV, folder with labels.csv, or class folders) decoded at
+// size x size; `classes` (when not empty) fixes the class order, so labels
+// mean what the model's outputs mean.
+data::ImageSet load_labelled(const std::string& path, int size,
+                             const std::vector<std::string>& classes = {});
+// Unlabelled images: anything load_labelled reads (its labels are never
+// used), or a plain folder of .png/.jpg/.jpeg images.
+data::ImageSet load_unlabeled(const std::string& path, int size);
+
+// stdout tables.
+void print_history(const train::TrainResult& r);
+void print_eval(const train::EvalResult& r, const std::string& title);
+
+}  // namespace medtex::cli
