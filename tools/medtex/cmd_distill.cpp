@@ -23,7 +23,8 @@ struct DistillFlags {
   CommonFlags common;
   std::string device = "auto";
   std::string method;
-  std::string teacher, data, unlabeled, val, init, out, explainer_out, json, checkpoint;
+  std::string teacher, data, unlabeled, val, init, out, explainer_out;
+  RunFlags run;
   int64_t n = 0;
   std::string arch = "cnn-small";
   double width = 1.0;
@@ -42,11 +43,6 @@ struct DistillFlags {
   std::optional<double> a, b, c, h, kd_temp, tau, fill;
   std::optional<int> k;
   int patch = 8;
-  bool resume = false;
-  int64_t checkpoint_every = 0;
-  int64_t stop_after = -1;
-  int64_t log_every = 0;
-  bool quiet = false;
 };
 
 void run(const DistillFlags& f) {
@@ -147,12 +143,7 @@ void run(const DistillFlags& f) {
   o.augment = !f.no_augment;
   o.seed = f.common.seed;
   o.keep = train::parse_keep(f.keep);
-  o.checkpoint = f.checkpoint.empty() ? beside(f.out, ".ckpt.safetensors") : f.checkpoint;
-  o.checkpoint_every = f.checkpoint_every;
-  o.resume = f.resume;
-  o.stop_after = f.stop_after;
-  o.log_every = f.log_every;
-  o.quiet = f.quiet;
+  apply_run_flags(f.run, f.out, o);
   // --a and --kd-temp mean the teacher term's weight and temperature for
   // both kd and medtex; each method keeps its own defaults otherwise.
   if (f.a) o.kd.a = o.medtex.a = *f.a;
@@ -230,7 +221,7 @@ void run(const DistillFlags& f) {
   }
   j["options"] = opts;
   j["result"] = train::to_json(r);
-  const std::string json_path = f.json.empty() ? beside(f.out, ".json") : f.json;
+  const std::string json_path = run_json_path(f.run, f.out);
   write_json_file(json_path, j);
 
   std::printf("distill: method %s%s, student %s (width %g, %lld parameters), %dx%d, %s\n",
@@ -321,18 +312,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--patch", f->patch, "medtex: patch side in pixels, a power of two")
       ->capture_default_str();
   cmd->add_option("--fill", f->fill, "medtex: value of removed pixels after normalisation (0)");
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "Checkpoint file (default: beside --out, .ckpt.safetensors)");
-  cmd->add_option("--checkpoint-every", f->checkpoint_every,
-                  "Also checkpoint every N steps (0: at the end of each epoch only)")
-      ->capture_default_str();
-  cmd->add_flag("--resume", f->resume, "Continue from the checkpoint (same settings required)");
-  cmd->add_option("--stop-after", f->stop_after, "")->group("");
-  cmd->add_option("--log-every", f->log_every,
-                  "A progress line every N steps (0: every ~10 s); one per epoch regardless")
-      ->capture_default_str();
-  cmd->add_flag("--quiet", f->quiet, "No progress lines on stderr");
-  cmd->add_option("--json", f->json, "Results JSON (default: beside --out, .json)");
+  add_run_flags(*cmd, f->run);
   cmd->callback([f] { run(*f); });
 }
 

@@ -19,7 +19,8 @@ namespace {
 struct TrainFlags {
   CommonFlags common;
   std::string device = "auto";
-  std::string data, val, out, json, checkpoint;
+  std::string data, val, out;
+  RunFlags run;
   std::string arch = "resnet18";
   double width = 0;  // 0: the architecture's default
   int size = 64;
@@ -34,11 +35,6 @@ struct TrainFlags {
   double val_fraction = 0.1;
   std::string keep = "auto";
   bool no_augment = false;
-  bool resume = false;
-  int64_t checkpoint_every = 0;
-  int64_t stop_after = -1;
-  int64_t log_every = 0;
-  bool quiet = false;
 };
 
 void run(const TrainFlags& f) {
@@ -83,12 +79,7 @@ void run(const TrainFlags& f) {
   o.augment = !f.no_augment;
   o.seed = f.common.seed;
   o.keep = train::parse_keep(f.keep);
-  o.checkpoint = f.checkpoint.empty() ? beside(f.out, ".ckpt.safetensors") : f.checkpoint;
-  o.checkpoint_every = f.checkpoint_every;
-  o.resume = f.resume;
-  o.stop_after = f.stop_after;
-  o.log_every = f.log_every;
-  o.quiet = f.quiet;
+  apply_run_flags(f.run, f.out, o);
   o.tag = "train";
 
   const train::TrainResult r = train::fit_supervised(*model, cfg, train_rows, val_rows, o);
@@ -120,7 +111,7 @@ void run(const TrainFlags& f) {
                   {"warmup", f.warmup},       {"val_fraction", f.val_fraction},
                   {"augment", !f.no_augment}, {"keep", f.keep}};
   j["result"] = train::to_json(r);
-  const std::string json_path = f.json.empty() ? beside(f.out, ".json") : f.json;
+  const std::string json_path = run_json_path(f.run, f.out);
   write_json_file(json_path, j);
 
   std::printf("train: %s (width %g, %lld parameters) on %lld images (%lld validation), %dx%d, %s\n",
@@ -176,19 +167,7 @@ void setup(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "best", "last"}))
       ->capture_default_str();
   cmd->add_flag("--no-augment", f->no_augment, "Train without augmentation");
-  cmd->add_option("--checkpoint", f->checkpoint,
-                  "Checkpoint file (default: beside --out, .ckpt.safetensors)");
-  cmd->add_option("--checkpoint-every", f->checkpoint_every,
-                  "Also checkpoint every N steps (0: at the end of each epoch only)")
-      ->capture_default_str();
-  cmd->add_flag("--resume", f->resume, "Continue from the checkpoint (same settings required)");
-  // For tests of --resume: stop as if killed after N steps, having checkpointed.
-  cmd->add_option("--stop-after", f->stop_after, "")->group("");
-  cmd->add_option("--log-every", f->log_every,
-                  "A progress line every N steps (0: every ~10 s); one per epoch regardless")
-      ->capture_default_str();
-  cmd->add_flag("--quiet", f->quiet, "No progress lines on stderr");
-  cmd->add_option("--json", f->json, "Results JSON (default: beside --out, .json)");
+  add_run_flags(*cmd, f->run);
   cmd->callback([f] { run(*f); });
 }
 

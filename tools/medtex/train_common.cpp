@@ -14,6 +14,34 @@ namespace medtex::cli {
 
 namespace fs = std::filesystem;
 
+void add_run_flags(CLI::App& cmd, RunFlags& run) {
+  cmd.add_option("--checkpoint", run.checkpoint,
+                 "Checkpoint file (default: beside --out, .ckpt.safetensors)");
+  cmd.add_option("--checkpoint-every", run.checkpoint_every,
+                 "Also checkpoint every N steps (0: at the end of each epoch only)")
+      ->capture_default_str();
+  cmd.add_flag("--resume", run.resume, "Continue from the checkpoint (same settings required)");
+  cmd.add_option("--stop-after", run.stop_after, "")->group("");
+  cmd.add_option("--log-every", run.log_every,
+                 "A progress line every N steps (0: every ~10 s); one per epoch regardless")
+      ->capture_default_str();
+  cmd.add_flag("--quiet", run.quiet, "No progress lines on stderr");
+  cmd.add_option("--json", run.json, "Results JSON (default: beside --out, .json)");
+}
+
+void apply_run_flags(const RunFlags& run, const std::string& out, train::TrainOptions& o) {
+  o.checkpoint = run.checkpoint.empty() ? beside(out, ".ckpt.safetensors") : run.checkpoint;
+  o.checkpoint_every = run.checkpoint_every;
+  o.resume = run.resume;
+  o.stop_after = run.stop_after;
+  o.log_every = run.log_every;
+  o.quiet = run.quiet;
+}
+
+std::string run_json_path(const RunFlags& run, const std::string& out) {
+  return run.json.empty() ? beside(out, ".json") : run.json;
+}
+
 void add_device_flag(CLI::App& cmd, std::string& device) {
   cmd.add_option("--device", device,
                  "Where to compute: auto (the best available), cpu, or cuda (needs a CUDA build)")

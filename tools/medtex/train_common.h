@@ -22,6 +22,23 @@ void add_device_flag(CLI::App& cmd, std::string& device);
 // Returns the device used ("cpu").
 std::string resolve_device(const std::string& device);
 
+// The run-bookkeeping flags `train` and `distill` share: checkpoints,
+// --resume, progress, the JSON file.
+struct RunFlags {
+  std::string checkpoint, json;
+  int64_t checkpoint_every = 0;
+  bool resume = false;
+  int64_t stop_after = -1;  // hidden: stop as if killed after N steps (tests of --resume)
+  int64_t log_every = 0;
+  bool quiet = false;
+};
+void add_run_flags(CLI::App& cmd, RunFlags& run);
+// Copies them into the trainer's options; the checkpoint defaults to
+// `out` with .ckpt.safetensors.
+void apply_run_flags(const RunFlags& run, const std::string& out, train::TrainOptions& o);
+// --json, or `out` with .json.
+std::string run_json_path(const RunFlags& run, const std::string& out);
+
 // "runs/model.safetensors" + ".json" -> "runs/model.json" (the extension
 // .safetensors, when there, is replaced).
 std::string beside(const std::string& model_path, const std::string& suffix);
