@@ -6,21 +6,14 @@
 
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "engine/ops/pool_args.h"
 #include "kernels/maxpool2d/maxpool2d.h"
 
 namespace medtex::ops {
 
 Tensor maxpool2d(const Tensor& x, int kernel, int stride, int padding) {
-  MT_CHECK(x.defined() && x.ndim() == 4, "maxpool2d: expected a 4-d input [N, C, H, W], got ",
-           x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
-  MT_CHECK(kernel >= 1 && stride >= 1 && padding >= 0, "maxpool2d: kernel ", kernel, ", stride ",
-           stride, ", padding ", padding, ": kernel and stride must be >= 1, padding >= 0");
-  // PyTorch's limit: with more padding, a window could lie wholly in the pad.
-  MT_CHECK(2 * padding <= kernel, "maxpool2d: padding ", padding, " is more than half the kernel ",
-           kernel);
-  const int64_t h = x.size(2), w = x.size(3);
-  MT_CHECK(h + 2 * padding >= kernel && w + 2 * padding >= kernel, "maxpool2d: kernel ", kernel,
-           " is larger than the padded input ", x.shape(), " (padding ", padding, ")");
+  const detail::PoolGeometry g = detail::check_pool_args("maxpool2d", x, kernel, stride, padding);
+  const int64_t h = g.h, w = g.w;
   MT_CHECK(h * w <= std::numeric_limits<int32_t>::max(), "maxpool2d: input ", x.shape(),
            " has planes too large for 32-bit argmax indices");
 
@@ -31,8 +24,8 @@ Tensor maxpool2d(const Tensor& x, int kernel, int stride, int padding) {
   p.kernel = kernel;
   p.stride = stride;
   p.padding = padding;
-  p.oh = (h + 2 * padding - kernel) / stride + 1;
-  p.ow = (w + 2 * padding - kernel) / stride + 1;
+  p.oh = g.oh;
+  p.ow = g.ow;
 
   const Shape out_shape{x.size(0), x.size(1), p.oh, p.ow};
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());

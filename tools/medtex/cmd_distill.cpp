@@ -156,13 +156,7 @@ void run(const DistillFlags& f) {
   if (f.fill) o.medtex.fill = *f.fill;
 
   const train::TrainResult r = train::distill(nets, labelled, unlabeled, val, o);
-  if (!r.finished) {
-    std::printf(
-        "distill: stopped after step %lld of %lld (--stop-after); checkpoint %s, continue "
-        "with --resume\n",
-        (long long)r.steps, (long long)r.total_steps, o.checkpoint.c_str());
-    return;
-  }
+  if (report_stopped("distill", r, o)) return;
   auto meta = r.metadata();
   for (const auto& [key, v] : class_metadata(set)) meta[key] = v;
   meta["medtex.seed"] = std::to_string(f.common.seed);

@@ -83,13 +83,7 @@ void run(const TrainFlags& f) {
   o.tag = "train";
 
   const train::TrainResult r = train::fit_supervised(*model, cfg, train_rows, val_rows, o);
-  if (!r.finished) {
-    std::printf(
-        "train: stopped after step %lld of %lld (--stop-after); checkpoint %s, continue "
-        "with --resume\n",
-        (long long)r.steps, (long long)r.total_steps, o.checkpoint.c_str());
-    return;
-  }
+  if (report_stopped("train", r, o)) return;
   auto meta = r.metadata();
   for (const auto& [k, v] : class_metadata(set)) meta[k] = v;
   meta["medtex.seed"] = std::to_string(f.common.seed);

@@ -38,6 +38,15 @@ void apply_run_flags(const RunFlags& run, const std::string& out, train::TrainOp
   o.quiet = run.quiet;
 }
 
+bool report_stopped(const char* command, const train::TrainResult& r,
+                    const train::TrainOptions& o) {
+  if (r.finished) return false;
+  std::printf("%s: stopped after step %lld of %lld (--stop-after); checkpoint %s, continue with "
+              "--resume\n",
+              command, (long long)r.steps, (long long)r.total_steps, o.checkpoint.c_str());
+  return true;
+}
+
 std::string run_json_path(const RunFlags& run, const std::string& out) {
   return run.json.empty() ? beside(out, ".json") : run.json;
 }

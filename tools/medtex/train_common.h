@@ -36,6 +36,10 @@ void add_run_flags(CLI::App& cmd, RunFlags& run);
 // Copies them into the trainer's options; the checkpoint defaults to
 // `out` with .ckpt.safetensors.
 void apply_run_flags(const RunFlags& run, const std::string& out, train::TrainOptions& o);
+// When a run stopped early (--stop-after), prints where its checkpoint is and
+// returns true.
+bool report_stopped(const char* command, const train::TrainResult& r,
+                    const train::TrainOptions& o);
 // --json, or `out` with .json.
 std::string run_json_path(const RunFlags& run, const std::string& out);
 
