@@ -5,6 +5,7 @@
 
 #include "engine/dispatch.h"
 #include "kernels/memory/memory.h"
+#include "kernels/memory/memory_cuda.h"
 
 namespace medtex {
 
@@ -15,10 +16,13 @@ thread_local bool g_grad_enabled = true;
 // backward function may hand the same tensor to several inputs.
 Tensor sum_of(const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(a.shape(), a.dtype(), a.device());
-  dispatch_float("grad accumulation", a, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::add_into<T>(a.numel(), a.data<T>(), b.data<T>(), out.data<T>());
-  });
+  dispatch(
+      "grad accumulation", a,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::add_into<T>(a.numel(), a.data<T>(), b.data<T>(), out.data<T>());
+      },
+      [&] { MT_GPU(add_into)(a.numel(), a.data<float>(), b.data<float>(), out.data<float>()); });
   return out;
 }
 

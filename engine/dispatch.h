@@ -1,21 +1,25 @@
 // The one place that decides where and in which precision an op runs.
 //
-// Ops call dispatch_float(op, tensor, f): it checks the device and the element
-// type, then calls f with a value of the scalar type (float or double), so the
-// op body can be written once as a generic lambda:
+// An op with kernels for both devices calls dispatch(op, t, cpu, cuda): the
+// CPU body is a generic lambda over the scalar type (float or double); the
+// CUDA body runs only for float32 (the GPU kernels' one type) and calls the
+// active GPU backend's launcher through MT_GPU (kernels/runtime/backend.h):
 //
-//   dispatch_float("relu", x, [&](auto zero) {
-//     using T = decltype(zero);
-//     cpu::relu_forward<T>(x.numel(), x.data<T>(), y.data<T>());
-//   });
+//   dispatch("relu", x,
+//       [&](auto zero) {
+//         using T = decltype(zero);
+//         cpu::relu_forward<T>(x.numel(), x.data<T>(), y.data<T>());
+//       },
+//       [&] { MT_GPU(relu_forward)(x.numel(), x.data<float>(), y.data<float>(), gpu::kReluDefault); });
 //
-// Only the CPU backend exists so far; a tensor on another device fails here
-// with a clear error, naming the op, until the CUDA backend lands.
+// dispatch_float(op, t, cpu) is the CPU-only form: a tensor on another device
+// fails there with an error naming the op, never a crash.
 #pragma once
 
 #include <initializer_list>
 
 #include "engine/tensor.h"
+#include "kernels/runtime/backend.h"
 
 namespace medtex {
 
@@ -24,7 +28,7 @@ void check_same_kind(const char* op, std::initializer_list<Tensor> tensors);
 
 template <class F>
 void dispatch_float(const char* op, const Tensor& t, F&& f) {
-  MT_CHECK(t.device().is_cpu(), op, ": no kernel for device ", t.device().str(), " yet");
+  MT_CHECK(t.device().is_cpu(), op, ": no ", t.device().str(), " kernel (", t.str(), ")");
   switch (t.dtype()) {
     case DType::F32:
       f(float{});
@@ -37,10 +41,20 @@ void dispatch_float(const char* op, const Tensor& t, F&& f) {
   }
 }
 
+template <class Cpu, class Cuda>
+void dispatch(const char* op, const Tensor& t, Cpu&& cpu, Cuda&& cuda) {
+  if (t.device().is_cuda()) {
+    MT_CHECK(t.dtype() == DType::F32, op, ": the cuda kernels take float32, got ", t.str());
+    cuda();
+    return;
+  }
+  dispatch_float(op, t, cpu);
+}
+
 // Integer index tensors (labels): int32 or int64, on the CPU.
 template <class F>
 void dispatch_index(const char* op, const Tensor& t, F&& f) {
-  MT_CHECK(t.device().is_cpu(), op, ": no kernel for device ", t.device().str(), " yet");
+  MT_CHECK(t.device().is_cpu(), op, ": no ", t.device().str(), " kernel (", t.str(), ")");
   switch (t.dtype()) {
     case DType::I32:
       f(int32_t{});

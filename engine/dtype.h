@@ -42,7 +42,11 @@ struct Device {
   int index = 0;
 
   static Device cpu() { return {}; }
+  // The GPU. Which backend runs it (a real GPU or the SIMT emulator) is a
+  // process-wide choice: gpu::use() in kernels/runtime/gpu.h.
+  static Device cuda(int i = 0) { return {Kind::CUDA, i}; }
   bool is_cpu() const { return kind == Kind::CPU; }
+  bool is_cuda() const { return kind == Kind::CUDA; }
   bool operator==(const Device&) const = default;
   std::string str() const;  // "cpu", "cuda:0"
 };

@@ -5,6 +5,8 @@
 #include "engine/autograd.h"
 #include "engine/dispatch.h"
 #include "kernels/memory/memory.h"
+#include "kernels/memory/memory_cuda.h"
+#include "kernels/runtime/gpu.h"
 
 namespace medtex {
 
@@ -29,13 +31,24 @@ void dispatch_any(DType t, F&& f) {
 }  // namespace
 
 Storage::Storage(size_t nbytes, Device dev) : bytes(nbytes), device(dev) {
-  MT_CHECK(dev.is_cpu(), "cannot allocate on ", dev.str(), ": this build has no CUDA backend");
+  if (dev.is_cuda()) {
+    MT_CHECK(dev.index == 0, "cannot allocate on ", dev.str(), ": only cuda:0 is supported");
+    MT_CHECK(gpu::active() != gpu::Backend::kNone, "cannot allocate on ", dev.str(),
+             ": no GPU backend selected (--device cuda or emu)");
+    data = gpu::alloc(nbytes, "a tensor");
+    return;
+  }
   const size_t rounded = (nbytes + kAlign - 1) / kAlign * kAlign;
   data = std::aligned_alloc(kAlign, rounded == 0 ? kAlign : rounded);
   MT_CHECK(data != nullptr, "out of memory allocating ", nbytes, " bytes");
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() {
+  if (device.is_cuda())
+    gpu::free(data);
+  else
+    std::free(data);
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t e : shape) MT_CHECK(e >= 0, "negative extent in shape ", shape);
@@ -73,7 +86,7 @@ std::string Tensor::str() const {
 
 double Tensor::item() const {
   MT_CHECK(numel() == 1, "item(): tensor ", str(), " does not hold exactly one element");
-  MT_CHECK(device().is_cpu(), "item(): tensor ", str(), " is not on the CPU");
+  if (!device().is_cpu()) return to(Device::cpu()).item();
   double v = 0;
   dispatch_any(dtype(), [&](auto zero) { v = double(*data<decltype(zero)>()); });
   return v;
@@ -95,30 +108,49 @@ Tensor Tensor::copy() const {
 }
 
 Tensor Tensor::to(DType target) const {
-  MT_CHECK(device().is_cpu(), "to(", dtype_name(target), "): tensor ", str(), " is not on the CPU");
   Tensor out = empty(shape(), target, device());
   dispatch_any(dtype(), [&](auto from) {
     using From = decltype(from);
     dispatch_any(target, [&](auto to) {
       using To = decltype(to);
-      cpu::convert<To, From>(numel(), data<From>(), out.data<To>());
+      if (device().is_cuda())
+        MT_GPU(convert<To, From>)(numel(), data<From>(), out.data<To>());
+      else
+        cpu::convert<To, From>(numel(), data<From>(), out.data<To>());
     });
   });
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  Tensor out = empty(shape(), dtype(), target);
+  out.copy_from(*this);
   return out;
 }
 
 void Tensor::copy_from(const Tensor& src) {
   MT_CHECK(src.shape() == shape() && src.dtype() == dtype(), "copy_from: source ", src.str(),
            " does not match destination ", str());
-  MT_CHECK(device().is_cpu() && src.device().is_cpu(), "copy_from: only CPU tensors so far");
-  if (nbytes() > 0 && raw_data() != src.raw_data()) std::memcpy(raw_data(), src.raw_data(), nbytes());
+  if (nbytes() == 0 || raw_data() == src.raw_data()) return;
+  const bool from_gpu = src.device().is_cuda(), to_gpu = device().is_cuda();
+  if (!from_gpu && !to_gpu)
+    std::memcpy(raw_data(), src.raw_data(), nbytes());
+  else if (!from_gpu)
+    gpu::copy_to_device(raw_data(), src.raw_data(), nbytes(), "copy_from");
+  else if (!to_gpu)
+    gpu::copy_to_host(raw_data(), src.raw_data(), nbytes(), "copy_from");
+  else
+    gpu::copy_on_device(raw_data(), src.raw_data(), nbytes(), "copy_from");
 }
 
 void Tensor::fill_(double value) {
-  MT_CHECK(device().is_cpu(), "fill_: tensor ", str(), " is not on the CPU");
   dispatch_any(dtype(), [&](auto zero) {
     using T = decltype(zero);
-    cpu::fill<T>(numel(), T(value), data<T>());
+    if (device().is_cuda())
+      MT_GPU(fill<T>)(numel(), T(value), data<T>());
+    else
+      cpu::fill<T>(numel(), T(value), data<T>());
   });
 }
 

@@ -73,7 +73,8 @@ class Tensor {
   T* data() const;
   void* raw_data() const { return static_cast<char*>(impl().storage->data) + impl().offset; }
 
-  // Host-side element access (CPU tensors), for tests and small bookkeeping.
+  // Host-side element access, for tests and small bookkeeping (a GPU tensor
+  // is copied to the host first).
   template <class T>
   std::vector<T> to_vector() const;
   double item() const;  // a one-element tensor's value as double
@@ -82,7 +83,8 @@ class Tensor {
   Tensor detach() const;  // shares storage, cut from the graph
   Tensor copy() const;    // new storage, same values, cut from the graph
   Tensor to(DType dtype) const;
-  void copy_from(const Tensor& src);  // same shape; overwrites values in place
+  Tensor to(Device device) const;     // itself when already there, else a copy
+  void copy_from(const Tensor& src);  // same shape and dtype, any devices; overwrites in place
   void fill_(double value);
 
   // ---- autograd ------------------------------------------------------------
@@ -128,7 +130,7 @@ Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
 
 template <class T>
 std::vector<T> Tensor::to_vector() const {
-  MT_CHECK(device().is_cpu(), "to_vector: tensor ", str(), " is not on the CPU");
+  if (!device().is_cpu()) return to(Device::cpu()).to_vector<T>();
   const T* p = data<T>();
   return std::vector<T>(p, p + numel());
 }

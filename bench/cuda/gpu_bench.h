@@ -1,0 +1,72 @@
+// Helpers for the GPU kernel benchmarks (bench/cuda/bench_*_cuda.cpp).
+//
+// A GPU benchmark measures the real device. On a machine without one each
+// benchmark is skipped with the reason, never timed. MEDTEX_BENCH_EMULATED=1
+// runs them under the SIMT emulator instead: that checks that every
+// benchmark runs (tools/gpu-check does it on CPU machines), it measures
+// nothing about GPUs.
+//
+// Register with ->UseManualTime(): time_gpu() synchronises the device around
+// each call and reports the wall time of the call alone, so the rates
+// (set_flop_rate, set_bytes_rate from bench/kernels/bench_util.h) are device
+// rates.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "bench/kernels/bench_util.h"
+#include "engine/tensor.h"
+#include "kernels/runtime/gpu.h"
+
+namespace medtex::bench {
+
+// Selects the backend on first use; false (and the benchmark skipped with the
+// reason) when there is nothing to run on.
+inline bool gpu_ready(benchmark::State& state) {
+  static const std::string why_not = []() -> std::string {
+    const char* emu = std::getenv("MEDTEX_BENCH_EMULATED");
+    try {
+      if (emu != nullptr && std::strcmp(emu, "1") == 0) {
+        gpu::use(gpu::Backend::kEmulated);
+        return "";
+      }
+      const gpu::Probe& p = gpu::probe_cuda();
+      if (!p.available) return "no GPU (" + p.reason + "); MEDTEX_BENCH_EMULATED=1 runs it emulated";
+      gpu::use(gpu::Backend::kCuda);
+      return "";
+    } catch (const Error& e) {
+      return e.what();
+    }
+  }();
+  if (!why_not.empty()) state.SkipWithError(why_not.c_str());
+  return why_not.empty();
+}
+
+inline bool gpu_emulated() { return gpu::active() == gpu::Backend::kEmulated; }
+
+// One call of `body` per iteration, timed between two device synchronisations.
+template <class F>
+void time_gpu(benchmark::State& state, F&& body) {
+  body();  // warm-up: first-touch allocation, module load
+  gpu::synchronize("benchmark warm-up");
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    body();
+    gpu::synchronize("benchmark");
+    const auto t1 = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+}
+
+// A float32 device tensor with values from random_vec (finite, no denormals).
+inline Tensor gpu_random(const Shape& shape, unsigned seed, float lo = -0.5f, float hi = 0.5f) {
+  return Tensor::from_vector<float>(random_vec(numel(shape), seed, lo, hi), shape)
+      .to(Device::cuda());
+}
+
+}  // namespace medtex::bench
