@@ -4,6 +4,7 @@
 // (evaluation) or updated in place (training with update_running), and no
 // gradient ever reaches them.
 #include "kernels/batchnorm2d/batchnorm2d.h"
+#include "kernels/batchnorm2d/batchnorm2d_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 
@@ -50,23 +51,40 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
   // The mean and inverse standard deviation the forward used, for backward.
   Tensor mean = Tensor::empty({s.c}, x.dtype(), x.device());
   Tensor invstd = Tensor::empty({s.c}, x.dtype(), x.device());
-  dispatch_float("batchnorm2d", x, [&](auto zero) {
-    using T = decltype(zero);
-    if (training) {
-      const bool update = update_running && have_running;
-      cpu::batchnorm2d_forward_train<T>(s, x.data<T>(), weight.data<T>(), bias.data<T>(), momentum,
-                                        eps, y.data<T>(), mean.data<T>(), invstd.data<T>(),
-                                        update ? running_mean.data<T>() : nullptr,
-                                        update ? running_var.data<T>() : nullptr);
-    } else {
-      cpu::batchnorm2d_forward_eval<T>(s, x.data<T>(), weight.data<T>(), bias.data<T>(),
-                                       running_mean.data<T>(), running_var.data<T>(), eps,
-                                       y.data<T>(), invstd.data<T>());
-      // A copy, not a view: a later training step may update the running
-      // mean in place before this backward runs.
-      mean.copy_from(running_mean.detach());
-    }
-  });
+  const bool update = training && update_running && have_running;
+  dispatch(
+      "batchnorm2d", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        if (training) {
+          cpu::batchnorm2d_forward_train<T>(s, x.data<T>(), weight.data<T>(), bias.data<T>(),
+                                            momentum, eps, y.data<T>(), mean.data<T>(),
+                                            invstd.data<T>(),
+                                            update ? running_mean.data<T>() : nullptr,
+                                            update ? running_var.data<T>() : nullptr);
+        } else {
+          cpu::batchnorm2d_forward_eval<T>(s, x.data<T>(), weight.data<T>(), bias.data<T>(),
+                                           running_mean.data<T>(), running_var.data<T>(), eps,
+                                           y.data<T>(), invstd.data<T>());
+        }
+      },
+      [&] {
+        if (training) {
+          MT_GPU(batchnorm2d_forward_train)(
+              s, x.data<float>(), weight.data<float>(), bias.data<float>(), momentum, eps,
+              y.data<float>(), mean.data<float>(), invstd.data<float>(),
+              update ? running_mean.data<float>() : nullptr,
+              update ? running_var.data<float>() : nullptr, gpu::kBatchNorm2dDefault);
+        } else {
+          MT_GPU(batchnorm2d_forward_eval)(s, x.data<float>(), weight.data<float>(),
+                                           bias.data<float>(), running_mean.data<float>(),
+                                           running_var.data<float>(), eps, y.data<float>(),
+                                           invstd.data<float>(), gpu::kBatchNorm2dDefault);
+        }
+      });
+  // A copy, not a view: a later training step may update the running mean in
+  // place before this backward runs.
+  if (!training) mean.copy_from(running_mean.detach());
 
   const Tensor saved_x = x.detach();
   const Tensor saved_w = weight.detach();
@@ -75,13 +93,22 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                   Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
                   Tensor dw = Tensor::zeros({s.c}, dy.dtype(), dy.device());
                   Tensor db = Tensor::zeros({s.c}, dy.dtype(), dy.device());
-                  dispatch_float("batchnorm2d backward", dy, [&](auto zero) {
-                    using T = decltype(zero);
-                    cpu::batchnorm2d_backward<T>(s, training, saved_x.data<T>(), dy.data<T>(),
-                                                 mean.data<T>(), invstd.data<T>(),
-                                                 saved_w.data<T>(), dx.data<T>(), dw.data<T>(),
-                                                 db.data<T>());
-                  });
+                  dispatch(
+                      "batchnorm2d backward", dy,
+                      [&](auto zero) {
+                        using T = decltype(zero);
+                        cpu::batchnorm2d_backward<T>(s, training, saved_x.data<T>(),
+                                                     dy.data<T>(), mean.data<T>(),
+                                                     invstd.data<T>(), saved_w.data<T>(),
+                                                     dx.data<T>(), dw.data<T>(), db.data<T>());
+                      },
+                      [&] {
+                        MT_GPU(batchnorm2d_backward)(
+                            s, training, saved_x.data<float>(), dy.data<float>(),
+                            mean.data<float>(), invstd.data<float>(), saved_w.data<float>(),
+                            dx.data<float>(), dw.data<float>(), db.data<float>(),
+                            gpu::kBatchNorm2dDefault);
+                      });
                   return std::vector<Tensor>{dx, dw, db};
                 });
 }

@@ -1,5 +1,6 @@
 // global_avgpool: forward and backward side by side.
 #include "kernels/global_avgpool/global_avgpool.h"
+#include "kernels/global_avgpool/global_avgpool_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 
@@ -13,17 +14,29 @@ Tensor global_avgpool(const Tensor& x) {
   MT_CHECK(hw > 0, "global_avgpool: input ", x.shape(), " has no pixels to average");
 
   Tensor y = Tensor::empty({x.size(0), x.size(1)}, x.dtype(), x.device());
-  dispatch_float("global_avgpool", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::global_avgpool_forward<T>(planes, hw, x.data<T>(), y.data<T>());
-  });
+  dispatch(
+      "global_avgpool", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::global_avgpool_forward<T>(planes, hw, x.data<T>(), y.data<T>());
+      },
+      [&] {
+        MT_GPU(global_avgpool_forward)(planes, hw, x.data<float>(), y.data<float>(),
+                                       gpu::kGlobalAvgPoolDefault);
+      });
   const Shape in_shape = x.shape();
   return record("global_avgpool", y, {x}, [planes, hw, in_shape](const Tensor& dy) {
     Tensor dx = Tensor::empty(in_shape, dy.dtype(), dy.device());
-    dispatch_float("global_avgpool backward", dy, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::global_avgpool_backward<T>(planes, hw, dy.data<T>(), dx.data<T>());
-    });
+    dispatch(
+        "global_avgpool backward", dy,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::global_avgpool_backward<T>(planes, hw, dy.data<T>(), dx.data<T>());
+        },
+        [&] {
+          MT_GPU(global_avgpool_backward)(planes, hw, dy.data<float>(), dx.data<float>(),
+                                          gpu::kGlobalAvgPoolDefault);
+        });
     return std::vector<Tensor>{dx};
   });
 }

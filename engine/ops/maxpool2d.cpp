@@ -8,6 +8,7 @@
 #include "engine/ops.h"
 #include "engine/ops/pool_args.h"
 #include "kernels/maxpool2d/maxpool2d.h"
+#include "kernels/maxpool2d/maxpool2d_cuda.h"
 
 namespace medtex::ops {
 
@@ -32,17 +33,29 @@ Tensor maxpool2d(const Tensor& x, int kernel, int stride, int padding) {
   // The argmax is only needed by backward; inference skips storing it.
   const bool grad = needs_grad({x});
   Tensor argmax = grad ? Tensor::empty(out_shape, DType::I32, x.device()) : Tensor();
-  dispatch_float("maxpool2d", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::maxpool2d_forward<T>(p, x.data<T>(), y.data<T>(), grad ? argmax.data<int32_t>() : nullptr);
-  });
+  int32_t* const arg = grad ? argmax.data<int32_t>() : nullptr;
+  dispatch(
+      "maxpool2d", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::maxpool2d_forward<T>(p, x.data<T>(), y.data<T>(), arg);
+      },
+      [&] {
+        MT_GPU(maxpool2d_forward)(p, x.data<float>(), y.data<float>(), arg, gpu::kMaxPool2dDefault);
+      });
   const Shape in_shape = x.shape();
   return record("maxpool2d", y, {x}, [argmax, p, in_shape](const Tensor& dy) {
     Tensor dx = Tensor::empty(in_shape, dy.dtype(), dy.device());
-    dispatch_float("maxpool2d backward", dy, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::maxpool2d_backward<T>(p, argmax.data<int32_t>(), dy.data<T>(), dx.data<T>());
-    });
+    dispatch(
+        "maxpool2d backward", dy,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::maxpool2d_backward<T>(p, argmax.data<int32_t>(), dy.data<T>(), dx.data<T>());
+        },
+        [&] {
+          MT_GPU(maxpool2d_backward)(p, argmax.data<int32_t>(), dy.data<float>(), dx.data<float>(),
+                                     gpu::kMaxPool2dDefault);
+        });
     return std::vector<Tensor>{dx};
   });
 }

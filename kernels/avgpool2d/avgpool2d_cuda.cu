@@ -1,0 +1,56 @@
+// Launchers of avgpool2d_cuda.h, built for both backends (runtime/backend.h).
+#include "kernels/avgpool2d/avgpool2d_cuda.h"
+
+#include <cstdint>
+
+#include "kernels/avgpool2d/avgpool2d_cuda.cuh"
+#include "kernels/runtime/gpu.h"
+
+namespace medtex::gpu::SIMT_NS {
+
+namespace {
+constexpr int kBlock = 256;
+
+void check_params(const char* op, const cpu::AvgPool2dParams& p) {
+  MT_CHECK(p.planes >= 0 && p.h >= 0 && p.w >= 0 && p.oh >= 0 && p.ow >= 0 &&
+               p.h * p.w <= INT32_MAX && p.oh * p.ow <= INT32_MAX && p.kernel >= 1 &&
+               p.stride >= 1 && p.padding >= 0,
+           op, ": bad geometry: planes=", p.planes, " ", p.h, "x", p.w, " -> ", p.oh, "x", p.ow,
+           " kernel ", p.kernel, " stride ", p.stride, " padding ", p.padding);
+}
+}  // namespace
+
+void avgpool2d_forward(const cpu::AvgPool2dParams& p, const float* x, float* y,
+                       AvgPool2dVersion v) {
+  check_params("avgpool2d_forward", p);
+  const int64_t total = p.planes * p.oh * p.ow;
+  if (total == 0) return;
+  const dim3 grid(blocks_for(total, kBlock)), block(kBlock);
+  const auto launch = [&](auto index) {
+    using I = decltype(index);
+    return simt::launch(kern::avgpool2d_forward_v1<I>, grid, block, 0, stream(), I(total), int(p.h),
+                        int(p.w), int(p.oh), int(p.ow), p.kernel, p.stride, p.padding, x, y);
+  };
+  check(total <= INT32_MAX ? launch(int32_t{}) : launch(int64_t{}), "avgpool2d_forward",
+        "planes=", p.planes, " ", p.h, "x", p.w, " -> ", p.oh, "x", p.ow, " k", p.kernel, " s",
+        p.stride, " p", p.padding, " v", int(v));
+}
+
+void avgpool2d_backward(const cpu::AvgPool2dParams& p, const float* dy, float* dx,
+                        AvgPool2dVersion v) {
+  check_params("avgpool2d_backward", p);
+  const int64_t total = p.planes * p.h * p.w;
+  if (total == 0) return;
+  const dim3 grid(blocks_for(total, kBlock)), block(kBlock);
+  const auto launch = [&](auto index) {
+    using I = decltype(index);
+    return simt::launch(kern::avgpool2d_backward_v1<I>, grid, block, 0, stream(), I(total),
+                        int(p.h), int(p.w), int(p.oh), int(p.ow), p.kernel, p.stride, p.padding, dy,
+                        dx);
+  };
+  check(total <= INT32_MAX ? launch(int32_t{}) : launch(int64_t{}), "avgpool2d_backward",
+        "planes=", p.planes, " ", p.h, "x", p.w, " -> ", p.oh, "x", p.ow, " k", p.kernel, " s",
+        p.stride, " p", p.padding, " v", int(v));
+}
+
+}  // namespace medtex::gpu::SIMT_NS
