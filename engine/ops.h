@@ -91,6 +91,7 @@ Tensor bce_with_logits(const Tensor& logits, const Tensor& targets);
 Tensor topk_mask(const Tensor& x, int k);
 // Standard Gumbel noise -log(-log(u)), u ~ U(0, 1), from the generator's
 // Philox stream: the same generator state gives the same bits on every backend.
-Tensor gumbel(const Shape& shape, Generator& gen, DType dtype = DType::F32);
+Tensor gumbel(const Shape& shape, Generator& gen, DType dtype = DType::F32,
+              Device device = Device::cpu());
 
 }  // namespace medtex::ops

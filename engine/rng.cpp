@@ -2,6 +2,7 @@
 
 #include "engine/dispatch.h"
 #include "kernels/random/random.h"
+#include "kernels/random/random_cuda.h"
 
 namespace medtex {
 
@@ -52,18 +53,30 @@ uint64_t Generator::next_below(uint64_t bound) {
 
 void Generator::uniform_(Tensor& t, double lo, double hi) {
   const PhiloxDraw d = next_draw();
-  dispatch_float("uniform_", t, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::uniform_fill<T>(t.numel(), d, T(lo), T(hi), t.data<T>());
-  });
+  dispatch(
+      "uniform_", t,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::uniform_fill<T>(t.numel(), d, T(lo), T(hi), t.data<T>());
+      },
+      [&] {
+        MT_GPU(uniform_fill)(t.numel(), d, float(lo), float(hi), t.data<float>(),
+                             gpu::kRandomDefault);
+      });
 }
 
 void Generator::normal_(Tensor& t, double mean, double stddev) {
   const PhiloxDraw d = next_draw();
-  dispatch_float("normal_", t, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::normal_fill<T>(t.numel(), d, T(mean), T(stddev), t.data<T>());
-  });
+  dispatch(
+      "normal_", t,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::normal_fill<T>(t.numel(), d, T(mean), T(stddev), t.data<T>());
+      },
+      [&] {
+        MT_GPU(normal_fill)(t.numel(), d, float(mean), float(stddev), t.data<float>(),
+                            gpu::kRandomDefault);
+      });
 }
 
 void Generator::set_state(const State& s) {

@@ -32,7 +32,9 @@ class Generator {
   double next_uniform();                // in [0, 1)
   uint64_t next_below(uint64_t bound);  // uniform in [0, bound), unbiased
 
-  // Tensor fills (CPU): uniform in [lo, hi), normal by Box-Muller.
+  // Tensor fills, on the tensor's device: uniform in [lo, hi) (the same bits
+  // on every backend), normal by Box-Muller (kernels/random/random_cuda.h:
+  // on a GPU the last bit may differ, from CUDA's double log/sin/cos).
   void uniform_(Tensor& t, double lo, double hi);
   void normal_(Tensor& t, double mean, double stddev);
 

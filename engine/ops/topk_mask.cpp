@@ -4,6 +4,7 @@
 #include "kernels/topk_mask/topk_mask.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "kernels/topk_mask/topk_mask_cuda.h"
 
 namespace medtex::ops {
 
@@ -12,10 +13,15 @@ Tensor topk_mask(const Tensor& x, int k) {
   const int64_t N = x.size(0), D = x.size(1);
   MT_CHECK(k >= 1 && k <= D, "topk_mask: k = ", k, " out of range [1, ", D, "] for x ", x.shape());
   Tensor mask = Tensor::empty(x.shape(), x.dtype(), x.device());
-  dispatch_float("topk_mask", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::topk_mask<T>(N, D, k, x.data<T>(), mask.data<T>());
-  });
+  dispatch(
+      "topk_mask", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::topk_mask<T>(N, D, k, x.data<T>(), mask.data<T>());
+      },
+      [&] {
+        MT_GPU(topk_mask)(N, D, k, x.data<float>(), mask.data<float>(), gpu::kTopkMaskDefault);
+      });
   return mask;
 }
 

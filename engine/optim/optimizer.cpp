@@ -1,6 +1,8 @@
 #include "engine/optim/optimizer.h"
 
 #include "engine/dispatch.h"
+#include "kernels/adam/adam_cuda.h"
+#include "kernels/sgd/sgd_cuda.h"
 
 namespace medtex::optim {
 
@@ -20,7 +22,9 @@ SGD::SGD(std::vector<Tensor> params, const SgdOptions& options)
   MT_CHECK(!opt_.nesterov || (opt_.momentum > 0 && opt_.dampening == 0),
            "SGD: Nesterov momentum needs momentum > 0 and dampening = 0");
   for (const Tensor& p : params_) {
-    momentum_.push_back(opt_.momentum != 0 ? Tensor::zeros(p.shape(), p.dtype()) : Tensor());
+    // State lives beside its parameter (on the GPU for a GPU parameter).
+    momentum_.push_back(opt_.momentum != 0 ? Tensor::zeros(p.shape(), p.dtype(), p.device())
+                                           : Tensor());
   }
   started_.assign(params_.size(), false);
 }
@@ -31,11 +35,19 @@ void SGD::step() {
     Tensor& p = params_[i];
     const Tensor g = p.grad();
     if (!g.defined()) continue;
-    dispatch_float("sgd step", p, [&](auto zero) {
-      using T = decltype(zero);
-      T* buf = momentum_[i].defined() ? momentum_[i].data<T>() : nullptr;
-      cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), buf, s, !started_[i]);
-    });
+    check_same_kind("sgd step", {p, g, momentum_[i]});
+    dispatch(
+        "sgd step", p,
+        [&](auto zero) {
+          using T = decltype(zero);
+          T* buf = momentum_[i].defined() ? momentum_[i].data<T>() : nullptr;
+          cpu::sgd_step<T>(p.numel(), p.data<T>(), g.data<T>(), buf, s, !started_[i]);
+        },
+        [&] {
+          float* buf = momentum_[i].defined() ? momentum_[i].data<float>() : nullptr;
+          MT_GPU(sgd_step)(p.numel(), p.data<float>(), g.data<float>(), buf, s, !started_[i],
+                           gpu::kSgdDefault);
+        });
     started_[i] = true;
   }
   ++steps_;
@@ -52,8 +64,8 @@ std::vector<std::pair<std::string, Tensor>> SGD::state() const {
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
     : Optimizer(std::move(params), options.lr), opt_(options) {
   for (const Tensor& p : params_) {
-    m_.push_back(Tensor::zeros(p.shape(), p.dtype()));
-    v_.push_back(Tensor::zeros(p.shape(), p.dtype()));
+    m_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
+    v_.push_back(Tensor::zeros(p.shape(), p.dtype(), p.device()));
   }
   t_.assign(params_.size(), 0);
 }
@@ -65,10 +77,18 @@ void Adam::step() {
     if (!g.defined()) continue;
     cpu::AdamParams a{lr_, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, opt_.decoupled,
                       ++t_[i]};
-    dispatch_float("adam step", p, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::adam_step<T>(p.numel(), p.data<T>(), g.data<T>(), m_[i].data<T>(), v_[i].data<T>(), a);
-    });
+    check_same_kind("adam step", {p, g, m_[i], v_[i]});
+    dispatch(
+        "adam step", p,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::adam_step<T>(p.numel(), p.data<T>(), g.data<T>(), m_[i].data<T>(), v_[i].data<T>(),
+                            a);
+        },
+        [&] {
+          MT_GPU(adam_step)(p.numel(), p.data<float>(), g.data<float>(), m_[i].data<float>(),
+                            v_[i].data<float>(), a, gpu::kAdamDefault);
+        });
   }
   ++steps_;
 }
