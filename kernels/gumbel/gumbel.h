@@ -11,11 +11,10 @@
 // are shut off:
 //  - contraction of a * b + c into a fused multiply-add: on the device every
 //    operation goes through __fmul_rn / __fadd_rn / __fsub_rn / __fdiv_rn,
-//    which nvcc documents as never merged into an FMA; on the host the build
-//    is ISO C++ (CMAKE_CXX_EXTENSIONS OFF), where GCC does not contract at
-//    all, and Clang contracts only inside one source expression, while here
-//    every operation is its own function call (and the x86-64 baseline has
-//    no FMA instruction anyway);
+//    which nvcc documents as never merged into an FMA; on the host the whole
+//    build passes -ffp-contract=off (GCC contracts in ISO C++ too when the
+//    target has FMA, e.g. -march=haswell; checked), and every operation here
+//    is its own function call anyway;
 //  - fast-math (-ffast-math, --use_fast_math): never used for these files.
 // (uniform_open01's float steps are exact and an add before a multiply, so
 // there is nothing to contract there.) Checked with nvcc 13.0 for sm_90: the
