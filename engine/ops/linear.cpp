@@ -1,8 +1,9 @@
 // linear: forward and backward side by side.
 //   y = x w^T + b;  dx = dy w;  dw = dy^T x;  db = sum_n dy.
-#include "kernels/linear/linear.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "kernels/linear/linear.h"
+#include "kernels/linear/linear_cuda.h"
 
 namespace medtex::ops {
 
@@ -18,11 +19,18 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   const int64_t n = x.size(0), in = x.size(1), out = w.size(0);
 
   Tensor y = Tensor::empty({n, out}, x.dtype(), x.device());
-  dispatch_float("linear", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::linear_forward<T>(n, in, out, x.data<T>(), w.data<T>(),
-                           b.defined() ? b.data<T>() : nullptr, y.data<T>());
-  });
+  dispatch(
+      "linear", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::linear_forward<T>(n, in, out, x.data<T>(), w.data<T>(),
+                               b.defined() ? b.data<T>() : nullptr, y.data<T>());
+      },
+      [&] {
+        MT_GPU(linear_forward)(n, in, out, x.data<float>(), w.data<float>(),
+                               b.defined() ? b.data<float>() : nullptr, y.data<float>(),
+                               gpu::kGemmDefault);
+      });
 
   const bool need_x = x.requires_grad(), need_w = w.requires_grad();
   const bool need_b = b.defined() && b.requires_grad();
@@ -32,21 +40,39 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   const Shape b_shape = b.defined() ? b.shape() : Shape{};
   return record("linear", y, {x, w, b}, [=](const Tensor& dy) -> std::vector<Tensor> {
     Tensor dx, dw, db;
-    dispatch_float("linear backward", dy, [&](auto zero) {
-      using T = decltype(zero);
-      if (need_x) {
-        dx = Tensor::empty(x_shape, dy.dtype(), dy.device());
-        cpu::linear_backward_input<T>(n, in, out, dy.data<T>(), sw.data<T>(), dx.data<T>());
-      }
-      // The kernels accumulate (+=) into parameter gradients: start from zero.
-      if (need_w) dw = Tensor::zeros(w_shape, dy.dtype(), dy.device());
-      if (need_b) db = Tensor::zeros(b_shape, dy.dtype(), dy.device());
-      if (need_w || need_b) {
-        cpu::linear_backward_weight<T>(n, in, out, need_w ? sx.data<T>() : nullptr, dy.data<T>(),
-                                       need_w ? dw.data<T>() : nullptr,
-                                       need_b ? db.data<T>() : nullptr);
-      }
-    });
+    dispatch(
+        "linear backward", dy,
+        [&](auto zero) {
+          using T = decltype(zero);
+          if (need_x) {
+            dx = Tensor::empty(x_shape, dy.dtype(), dy.device());
+            cpu::linear_backward_input<T>(n, in, out, dy.data<T>(), sw.data<T>(), dx.data<T>());
+          }
+          // The kernels accumulate (+=) into parameter gradients: start from zero.
+          if (need_w) dw = Tensor::zeros(w_shape, dy.dtype(), dy.device());
+          if (need_b) db = Tensor::zeros(b_shape, dy.dtype(), dy.device());
+          if (need_w || need_b) {
+            cpu::linear_backward_weight<T>(n, in, out, need_w ? sx.data<T>() : nullptr,
+                                           dy.data<T>(), need_w ? dw.data<T>() : nullptr,
+                                           need_b ? db.data<T>() : nullptr);
+          }
+        },
+        [&] {
+          if (need_x) {
+            dx = Tensor::empty(x_shape, dy.dtype(), dy.device());
+            MT_GPU(linear_backward_input)(n, in, out, dy.data<float>(), sw.data<float>(),
+                                          dx.data<float>(), gpu::kGemmDefault);
+          }
+          // The kernels accumulate (+=) into parameter gradients: start from zero.
+          if (need_w) dw = Tensor::zeros(w_shape, dy.dtype(), dy.device());
+          if (need_b) db = Tensor::zeros(b_shape, dy.dtype(), dy.device());
+          if (need_w || need_b) {
+            MT_GPU(linear_backward_weight)(n, in, out, need_w ? sx.data<float>() : nullptr,
+                                           dy.data<float>(), need_w ? dw.data<float>() : nullptr,
+                                           need_b ? db.data<float>() : nullptr,
+                                           gpu::kGemmDefault);
+          }
+        });
     return {dx, dw, db};
   });
 }
