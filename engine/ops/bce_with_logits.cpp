@@ -3,6 +3,7 @@
 // side by side. Taking logits rather than probabilities is what makes the
 // stable formula possible.
 #include "kernels/bce_with_logits/bce_with_logits.h"
+#include "kernels/bce_with_logits/bce_with_logits_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 
@@ -17,10 +18,17 @@ Tensor bce_with_logits(const Tensor& logits, const Tensor& targets) {
   const int64_t n = logits.numel();
 
   Tensor loss = Tensor::empty({}, logits.dtype(), logits.device());
-  dispatch_float("bce_with_logits", logits, [&](auto zero) {
-    using T = decltype(zero);
-    *loss.data<T>() = T(cpu::bce_with_logits_forward<T>(n, logits.data<T>(), targets.data<T>()));
-  });
+  dispatch(
+      "bce_with_logits", logits,
+      [&](auto zero) {
+        using T = decltype(zero);
+        *loss.data<T>() =
+            T(cpu::bce_with_logits_forward<T>(n, logits.data<T>(), targets.data<T>()));
+      },
+      [&] {
+        MT_GPU(bce_with_logits_forward)(n, logits.data<float>(), targets.data<float>(),
+                                        loss.data<float>(), gpu::kBceWithLogitsDefault);
+      });
 
   const Tensor saved_x = logits.detach(), saved_y = targets.detach();
   const bool want_x = logits.requires_grad(), want_y = targets.requires_grad();
@@ -31,13 +39,22 @@ Tensor bce_with_logits(const Tensor& logits, const Tensor& targets) {
                     dx = Tensor::empty(saved_x.shape(), saved_x.dtype(), saved_x.device());
                   if (want_y)
                     dt = Tensor::empty(saved_y.shape(), saved_y.dtype(), saved_y.device());
-                  const double scale = dy.item() / double(n);
-                  dispatch_float("bce_with_logits backward", saved_x, [&](auto zero) {
-                    using T = decltype(zero);
-                    cpu::bce_with_logits_backward<T>(n, saved_x.data<T>(), saved_y.data<T>(), scale,
-                                                     want_x ? dx.data<T>() : nullptr,
-                                                     want_y ? dt.data<T>() : nullptr);
-                  });
+                  dispatch(
+                      "bce_with_logits backward", saved_x,
+                      [&](auto zero) {
+                        using T = decltype(zero);
+                        const double scale = dy.item() / double(n);
+                        cpu::bce_with_logits_backward<T>(n, saved_x.data<T>(), saved_y.data<T>(),
+                                                         scale, want_x ? dx.data<T>() : nullptr,
+                                                         want_y ? dt.data<T>() : nullptr);
+                      },
+                      [&] {
+                        // dloss stays on the device: scale = dloss / n is formed there.
+                        MT_GPU(bce_with_logits_backward)(n, saved_x.data<float>(),
+                                                         saved_y.data<float>(), dy.data<float>(),
+                                                         want_x ? dx.data<float>() : nullptr,
+                                                         want_y ? dt.data<float>() : nullptr);
+                      });
                   return std::vector<Tensor>{dx, dt};
                 });
 }

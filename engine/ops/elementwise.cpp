@@ -12,6 +12,7 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/elementwise/elementwise.h"
+#include "kernels/elementwise/elementwise_cuda.h"
 
 namespace medtex::ops {
 
@@ -46,19 +47,31 @@ Tensor binary_values(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_kind(name, {a, b});
   if (a.shape() == b.shape()) {
     Tensor y = Tensor::empty(a.shape(), a.dtype(), a.device());
-    dispatch_float(name, a, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::binary_same<T>(op, a.numel(), a.data<T>(), b.data<T>(), y.data<T>());
-    });
+    dispatch(
+        name, a,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::binary_same<T>(op, a.numel(), a.data<T>(), b.data<T>(), y.data<T>());
+        },
+        [&] {
+          MT_GPU(binary_same)(op, a.numel(), a.data<float>(), b.data<float>(), y.data<float>(),
+                              gpu::kElementwiseDefault);
+        });
     return y;
   }
   cpu::BroadcastPlan plan;
   const Shape out = plan_for(name, a.shape(), b.shape(), &plan);
   Tensor y = Tensor::empty(out, a.dtype(), a.device());
-  dispatch_float(name, a, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::binary_broadcast<T>(op, plan, a.data<T>(), b.data<T>(), y.data<T>());
-  });
+  dispatch(
+      name, a,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::binary_broadcast<T>(op, plan, a.data<T>(), b.data<T>(), y.data<T>());
+      },
+      [&] {
+        MT_GPU(binary_broadcast)(op, plan, a.data<float>(), b.data<float>(), y.data<float>(),
+                                 gpu::kElementwiseDefault);
+      });
   return y;
 }
 
@@ -66,20 +79,32 @@ Tensor binary_values(cpu::BinaryOp op, const Tensor& a, const Tensor& b) {
 Tensor sum_to(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   Tensor out = Tensor::empty(shape, g.dtype(), g.device());
-  dispatch_float("sum_to_shape", g, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::sum_to_shape<T>(g.ndim(), g.shape().data(), out.ndim(), shape.data(), g.data<T>(),
-                         out.data<T>());
-  });
+  dispatch(
+      "sum_to_shape", g,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::sum_to_shape<T>(g.ndim(), g.shape().data(), out.ndim(), shape.data(), g.data<T>(),
+                             out.data<T>());
+      },
+      [&] {
+        MT_GPU(sum_to_shape)(g.ndim(), g.shape().data(), out.ndim(), shape.data(),
+                             g.data<float>(), out.data<float>(), gpu::kReduceDefault);
+      });
   return out;
 }
 
 Tensor negated(const Tensor& g) {
   Tensor out = Tensor::empty(g.shape(), g.dtype(), g.device());
-  dispatch_float("sub backward", g, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::mul_scalar<T>(g.numel(), g.data<T>(), T(-1), out.data<T>());
-  });
+  dispatch(
+      "sub backward", g,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::mul_scalar<T>(g.numel(), g.data<T>(), T(-1), out.data<T>());
+      },
+      [&] {
+        MT_GPU(mul_scalar)(g.numel(), g.data<float>(), -1.f, out.data<float>(),
+                           gpu::kElementwiseDefault);
+      });
   return out;
 }
 
@@ -121,26 +146,44 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 
 Tensor mul_scalar(const Tensor& x, double s) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  dispatch_float("mul_scalar", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::mul_scalar<T>(x.numel(), x.data<T>(), T(s), y.data<T>());
-  });
+  dispatch(
+      "mul_scalar", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::mul_scalar<T>(x.numel(), x.data<T>(), T(s), y.data<T>());
+      },
+      [&] {
+        MT_GPU(mul_scalar)(x.numel(), x.data<float>(), float(s), y.data<float>(),
+                           gpu::kElementwiseDefault);
+      });
   return record("mul_scalar", y, {x}, [s](const Tensor& dy) -> std::vector<Tensor> {
     Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
-    dispatch_float("mul_scalar backward", dy, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::mul_scalar<T>(dy.numel(), dy.data<T>(), T(s), dx.data<T>());
-    });
+    dispatch(
+        "mul_scalar backward", dy,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::mul_scalar<T>(dy.numel(), dy.data<T>(), T(s), dx.data<T>());
+        },
+        [&] {
+          MT_GPU(mul_scalar)(dy.numel(), dy.data<float>(), float(s), dx.data<float>(),
+                             gpu::kElementwiseDefault);
+        });
     return {dx};
   });
 }
 
 Tensor add_scalar(const Tensor& x, double s) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  dispatch_float("add_scalar", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::add_scalar<T>(x.numel(), x.data<T>(), T(s), y.data<T>());
-  });
+  dispatch(
+      "add_scalar", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::add_scalar<T>(x.numel(), x.data<T>(), T(s), y.data<T>());
+      },
+      [&] {
+        MT_GPU(add_scalar)(x.numel(), x.data<float>(), float(s), y.data<float>(),
+                           gpu::kElementwiseDefault);
+      });
   // d(x + s)/dx = 1: the upstream gradient passes through unchanged.
   return record("add_scalar", y, {x}, [](const Tensor& dy) -> std::vector<Tensor> { return {dy}; });
 }

@@ -3,6 +3,7 @@
 // kl_div(log_softmax(s, -1, T), softmax(t, -1, T)): the student's log
 // probabilities first, the teacher's probabilities second.
 #include "kernels/kl_div/kl_div.h"
+#include "kernels/kl_div/kl_div_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 
@@ -17,10 +18,16 @@ Tensor kl_div(const Tensor& log_q, const Tensor& p) {
   const int64_t n = log_q.numel(), batch = log_q.size(0);
 
   Tensor loss = Tensor::empty({}, log_q.dtype(), log_q.device());
-  dispatch_float("kl_div", log_q, [&](auto zero) {
-    using T = decltype(zero);
-    *loss.data<T>() = T(cpu::kl_div_forward<T>(n, batch, log_q.data<T>(), p.data<T>()));
-  });
+  dispatch(
+      "kl_div", log_q,
+      [&](auto zero) {
+        using T = decltype(zero);
+        *loss.data<T>() = T(cpu::kl_div_forward<T>(n, batch, log_q.data<T>(), p.data<T>()));
+      },
+      [&] {
+        MT_GPU(kl_div_forward)(n, batch, log_q.data<float>(), p.data<float>(), loss.data<float>(),
+                               gpu::kKlDivDefault);
+      });
 
   const Tensor saved_lq = log_q.detach(), saved_p = p.detach();
   const bool want_lq = log_q.requires_grad(), want_p = p.requires_grad();
@@ -31,13 +38,22 @@ Tensor kl_div(const Tensor& log_q, const Tensor& p) {
                     dlq = Tensor::empty(saved_lq.shape(), saved_lq.dtype(), saved_lq.device());
                   if (want_p)
                     dp = Tensor::empty(saved_p.shape(), saved_p.dtype(), saved_p.device());
-                  const double scale = dy.item() / double(batch);
-                  dispatch_float("kl_div backward", saved_lq, [&](auto zero) {
-                    using T = decltype(zero);
-                    cpu::kl_div_backward<T>(n, saved_lq.data<T>(), saved_p.data<T>(), scale,
-                                            want_lq ? dlq.data<T>() : nullptr,
-                                            want_p ? dp.data<T>() : nullptr);
-                  });
+                  dispatch(
+                      "kl_div backward", saved_lq,
+                      [&](auto zero) {
+                        using T = decltype(zero);
+                        const double scale = dy.item() / double(batch);
+                        cpu::kl_div_backward<T>(n, saved_lq.data<T>(), saved_p.data<T>(), scale,
+                                                want_lq ? dlq.data<T>() : nullptr,
+                                                want_p ? dp.data<T>() : nullptr);
+                      },
+                      [&] {
+                        // dloss stays on the device: scale = dloss / batch is formed there.
+                        MT_GPU(kl_div_backward)(n, batch, saved_lq.data<float>(),
+                                                saved_p.data<float>(), dy.data<float>(),
+                                                want_lq ? dlq.data<float>() : nullptr,
+                                                want_p ? dp.data<float>() : nullptr);
+                      });
                   return std::vector<Tensor>{dlq, dp};
                 });
 }

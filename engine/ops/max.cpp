@@ -5,6 +5,7 @@
 // element alone (the first maximal one, as the forward chose) and every other
 // element gets 0.
 #include "kernels/max/max.h"
+#include "kernels/max/max_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 
@@ -39,17 +40,30 @@ Tensor max(const Tensor& x, int dim, bool keepdim) {
   const Split s = split("max", x, dim);
   Tensor y = Tensor::empty(keepdim ? s.kept : s.reduced, x.dtype(), x.device());
   Tensor idx = Tensor::empty(s.reduced, DType::I64, x.device());
-  dispatch_float("max", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::max_forward<T>(s.outer, s.D, s.inner, x.data<T>(), y.data<T>(), idx.data<int64_t>());
-  });
+  dispatch(
+      "max", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::max_forward<T>(s.outer, s.D, s.inner, x.data<T>(), y.data<T>(), idx.data<int64_t>());
+      },
+      [&] {
+        MT_GPU(max_forward)(s.outer, s.D, s.inner, x.data<float>(), y.data<float>(),
+                            idx.data<int64_t>(), gpu::kMaxDefault);
+      });
   const Shape x_shape = x.shape();
   return record("max", y, {x}, [s, idx, x_shape](const Tensor& dy) -> std::vector<Tensor> {
     Tensor dx = Tensor::empty(x_shape, dy.dtype(), dy.device());
-    dispatch_float("max backward", dy, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::max_backward<T>(s.outer, s.D, s.inner, idx.data<int64_t>(), dy.data<T>(), dx.data<T>());
-    });
+    dispatch(
+        "max backward", dy,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::max_backward<T>(s.outer, s.D, s.inner, idx.data<int64_t>(), dy.data<T>(),
+                               dx.data<T>());
+        },
+        [&] {
+          MT_GPU(max_backward)(s.outer, s.D, s.inner, idx.data<int64_t>(), dy.data<float>(),
+                               dx.data<float>(), gpu::kMaxDefault);
+        });
     return {dx};
   });
 }
@@ -57,10 +71,16 @@ Tensor max(const Tensor& x, int dim, bool keepdim) {
 Tensor argmax(const Tensor& x, int dim) {
   const Split s = split("argmax", x, dim);
   Tensor idx = Tensor::empty(s.reduced, DType::I64, x.device());
-  dispatch_float("argmax", x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::max_forward<T>(s.outer, s.D, s.inner, x.data<T>(), nullptr, idx.data<int64_t>());
-  });
+  dispatch(
+      "argmax", x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::max_forward<T>(s.outer, s.D, s.inner, x.data<T>(), nullptr, idx.data<int64_t>());
+      },
+      [&] {
+        MT_GPU(max_forward)(s.outer, s.D, s.inner, x.data<float>(), nullptr, idx.data<int64_t>(),
+                            gpu::kMaxDefault);
+      });
   return idx;
 }
 

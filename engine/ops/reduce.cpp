@@ -8,6 +8,8 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/elementwise/elementwise.h"
+#include "kernels/elementwise/elementwise_cuda.h"
+#include "kernels/reduce/reduce_cuda.h"
 
 namespace medtex::ops {
 
@@ -39,10 +41,16 @@ Tensor reduce(const char* op, const Tensor& x, const std::vector<int>& dims, boo
   const double divisor = mean ? double(count) : 1.0;
 
   Tensor y = Tensor::empty(keepdim ? kept_shape : out_shape, x.dtype(), x.device());
-  dispatch_float(op, x, [&](auto zero) {
-    using T = decltype(zero);
-    cpu::reduce_sum<T>(nd, x.shape().data(), mask, x.data<T>(), y.data<T>(), divisor);
-  });
+  dispatch(
+      op, x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        cpu::reduce_sum<T>(nd, x.shape().data(), mask, x.data<T>(), y.data<T>(), divisor);
+      },
+      [&] {
+        MT_GPU(reduce_sum)(nd, x.shape().data(), mask, x.data<float>(), y.data<float>(), divisor,
+                           gpu::kReduceDefault);
+      });
 
   if (!needs_grad({x})) return y;
   // The backward's loop plan, made now so that a shape it cannot handle fails here.
@@ -56,10 +64,16 @@ Tensor reduce(const char* op, const Tensor& x, const std::vector<int>& dims, boo
            cpu::kMaxBroadcastDims, "-level broadcast");
   return record(op, y, {x}, [=](const Tensor& dy) -> std::vector<Tensor> {
     Tensor dx = Tensor::empty(x_shape, dy.dtype(), dy.device());
-    dispatch_float(op, dy, [&](auto zero) {
-      using T = decltype(zero);
-      cpu::expand<T>(plan, dy.data<T>(), T(divisor), dx.data<T>());
-    });
+    dispatch(
+        op, dy,
+        [&](auto zero) {
+          using T = decltype(zero);
+          cpu::expand<T>(plan, dy.data<T>(), T(divisor), dx.data<T>());
+        },
+        [&] {
+          MT_GPU(expand)(plan, dy.data<float>(), float(divisor), dx.data<float>(),
+                         gpu::kElementwiseDefault);
+        });
     return {dx};
   });
 }

@@ -6,6 +6,7 @@
 #include "engine/dispatch.h"
 #include "engine/ops.h"
 #include "kernels/softmax/softmax.h"
+#include "kernels/softmax/softmax_cuda.h"
 
 namespace medtex::ops {
 
@@ -29,29 +30,53 @@ Tensor softmax_like(const char* op, const char* op_backward, const Tensor& x, in
            "finite number, got ", temperature, " (input ", x.str(), ")");
   const cpu::SoftmaxShape s = view_around(op, x, dim);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  dispatch_float(op, x, [&](auto zero) {
-    using T = decltype(zero);
-    const T inv_t = T(1.0 / temperature);
-    if constexpr (kLog) {
-      cpu::log_softmax_forward<T>(s, inv_t, x.data<T>(), y.data<T>());
-    } else {
-      cpu::softmax_forward<T>(s, inv_t, x.data<T>(), y.data<T>());
-    }
-  });
+  dispatch(
+      op, x,
+      [&](auto zero) {
+        using T = decltype(zero);
+        const T inv_t = T(1.0 / temperature);
+        if constexpr (kLog) {
+          cpu::log_softmax_forward<T>(s, inv_t, x.data<T>(), y.data<T>());
+        } else {
+          cpu::softmax_forward<T>(s, inv_t, x.data<T>(), y.data<T>());
+        }
+      },
+      [&] {
+        const float inv_t = float(1.0 / temperature);
+        if constexpr (kLog) {
+          MT_GPU(log_softmax_forward)(s, inv_t, x.data<float>(), y.data<float>(),
+                                      gpu::kSoftmaxDefault);
+        } else {
+          MT_GPU(softmax_forward)(s, inv_t, x.data<float>(), y.data<float>(), gpu::kSoftmaxDefault);
+        }
+      });
   // Both backward rules need only the output, never x.
   const Tensor saved_y = y.detach();
   return record(
       op, y, {x}, [saved_y, s, temperature, op_backward](const Tensor& dy) -> std::vector<Tensor> {
         Tensor dx = Tensor::empty(dy.shape(), dy.dtype(), dy.device());
-        dispatch_float(op_backward, dy, [&](auto zero) {
-          using T = decltype(zero);
-          const T inv_t = T(1.0 / temperature);
-          if constexpr (kLog) {
-            cpu::log_softmax_backward<T>(s, inv_t, saved_y.data<T>(), dy.data<T>(), dx.data<T>());
-          } else {
-            cpu::softmax_backward<T>(s, inv_t, saved_y.data<T>(), dy.data<T>(), dx.data<T>());
-          }
-        });
+        dispatch(
+            op_backward, dy,
+            [&](auto zero) {
+              using T = decltype(zero);
+              const T inv_t = T(1.0 / temperature);
+              if constexpr (kLog) {
+                cpu::log_softmax_backward<T>(s, inv_t, saved_y.data<T>(), dy.data<T>(),
+                                             dx.data<T>());
+              } else {
+                cpu::softmax_backward<T>(s, inv_t, saved_y.data<T>(), dy.data<T>(), dx.data<T>());
+              }
+            },
+            [&] {
+              const float inv_t = float(1.0 / temperature);
+              if constexpr (kLog) {
+                MT_GPU(log_softmax_backward)(s, inv_t, saved_y.data<float>(), dy.data<float>(),
+                                             dx.data<float>(), gpu::kSoftmaxDefault);
+              } else {
+                MT_GPU(softmax_backward)(s, inv_t, saved_y.data<float>(), dy.data<float>(),
+                                         dx.data<float>(), gpu::kSoftmaxDefault);
+              }
+            });
         return {dx};
       });
 }
