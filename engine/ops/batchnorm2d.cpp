@@ -7,8 +7,16 @@
 #include "kernels/batchnorm2d/batchnorm2d_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "kernels/vendor/vendor.h"
 
 namespace medtex::ops {
+
+namespace {
+// Our kernels, or cuDNN with --kernels vendor.
+gpu::BatchNorm2dVersion bn_version() {
+  return vendor::active() ? gpu::BatchNorm2dVersion::kVendor : gpu::kBatchNorm2dDefault;
+}
+}  // namespace
 
 namespace {
 
@@ -74,12 +82,12 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               s, x.data<float>(), weight.data<float>(), bias.data<float>(), momentum, eps,
               y.data<float>(), mean.data<float>(), invstd.data<float>(),
               update ? running_mean.data<float>() : nullptr,
-              update ? running_var.data<float>() : nullptr, gpu::kBatchNorm2dDefault);
+              update ? running_var.data<float>() : nullptr, bn_version());
         } else {
           MT_GPU(batchnorm2d_forward_eval)(s, x.data<float>(), weight.data<float>(),
                                            bias.data<float>(), running_mean.data<float>(),
                                            running_var.data<float>(), eps, y.data<float>(),
-                                           invstd.data<float>(), gpu::kBatchNorm2dDefault);
+                                           invstd.data<float>(), bn_version());
         }
       });
   // A copy, not a view: a later training step may update the running mean in
@@ -107,7 +115,7 @@ Tensor batchnorm2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
                             s, training, saved_x.data<float>(), dy.data<float>(),
                             mean.data<float>(), invstd.data<float>(), saved_w.data<float>(),
                             dx.data<float>(), dw.data<float>(), db.data<float>(),
-                            gpu::kBatchNorm2dDefault);
+                            bn_version());
                       });
                   return std::vector<Tensor>{dx, dw, db};
                 });

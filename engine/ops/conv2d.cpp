@@ -4,8 +4,16 @@
 #include "kernels/conv2d/conv2d_cuda.h"
 #include "engine/dispatch.h"
 #include "engine/ops.h"
+#include "kernels/vendor/vendor.h"
 
 namespace medtex::ops {
+
+namespace {
+// Our kernels, or cuDNN with --kernels vendor.
+gpu::Conv2dVersion conv_version(gpu::Conv2dVersion ours) {
+  return vendor::active() ? gpu::Conv2dVersion::kVendor : ours;
+}
+}  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int padding) {
   MT_CHECK(x.ndim() == 4, "conv2d: expects input [N, C, H, W], got ", x.shape());
@@ -35,7 +43,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
       [&] {
         MT_GPU(conv2d_forward)(p, x.data<float>(), w.data<float>(),
                                b.defined() ? b.data<float>() : nullptr, y.data<float>(),
-                               gpu::kConv2dForwardDefault);
+                               conv_version(gpu::kConv2dForwardDefault));
       });
 
   const bool need_x = x.requires_grad(), need_w = w.requires_grad();
@@ -64,13 +72,13 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int
         [&] {
           if (need_x) {
             MT_GPU(conv2d_backward_input)(p, dy.data<float>(), sw.data<float>(),
-                                          dx.data<float>(), gpu::kConv2dBackwardInputDefault);
+                                          dx.data<float>(), conv_version(gpu::kConv2dBackwardInputDefault));
           }
           if (need_w || need_b) {
             MT_GPU(conv2d_backward_weight)(p, need_w ? sx.data<float>() : nullptr,
                                            dy.data<float>(), need_w ? dw.data<float>() : nullptr,
                                            need_b ? db.data<float>() : nullptr,
-                                           gpu::kConv2dBackwardWeightDefault);
+                                           conv_version(gpu::kConv2dBackwardWeightDefault));
           }
         });
     return {dx, dw, db};

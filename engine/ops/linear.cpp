@@ -4,8 +4,16 @@
 #include "engine/ops.h"
 #include "kernels/linear/linear.h"
 #include "kernels/linear/linear_cuda.h"
+#include "kernels/vendor/vendor.h"
 
 namespace medtex::ops {
+
+namespace {
+// The GEMM under linear on the GPU: ours, or cuBLAS with --kernels vendor.
+gpu::GemmVersion gemm_version() {
+  return vendor::active() ? gpu::GemmVersion::kVendor : gpu::kGemmDefault;
+}
+}  // namespace
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   MT_CHECK(x.ndim() == 2, "linear: expects input [N, IN], got ", x.shape());
@@ -29,7 +37,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
       [&] {
         MT_GPU(linear_forward)(n, in, out, x.data<float>(), w.data<float>(),
                                b.defined() ? b.data<float>() : nullptr, y.data<float>(),
-                               gpu::kGemmDefault);
+                               gemm_version());
       });
 
   const bool need_x = x.requires_grad(), need_w = w.requires_grad();
@@ -61,7 +69,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
           if (need_x) {
             dx = Tensor::empty(x_shape, dy.dtype(), dy.device());
             MT_GPU(linear_backward_input)(n, in, out, dy.data<float>(), sw.data<float>(),
-                                          dx.data<float>(), gpu::kGemmDefault);
+                                          dx.data<float>(), gemm_version());
           }
           // The kernels accumulate (+=) into parameter gradients: start from zero.
           if (need_w) dw = Tensor::zeros(w_shape, dy.dtype(), dy.device());
@@ -70,7 +78,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
             MT_GPU(linear_backward_weight)(n, in, out, need_w ? sx.data<float>() : nullptr,
                                            dy.data<float>(), need_w ? dw.data<float>() : nullptr,
                                            need_b ? db.data<float>() : nullptr,
-                                           gpu::kGemmDefault);
+                                           gemm_version());
           }
         });
     return {dx, dw, db};

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "kernels/batchnorm2d/batchnorm2d_cuda.cuh"
+#include "kernels/vendor/vendor.h"
 #include "kernels/runtime/gpu.h"
 
 namespace medtex::gpu::SIMT_NS {
@@ -70,6 +71,11 @@ void batchnorm2d_forward_train(const cpu::BatchNorm2dShape& s, const float* x, c
                                float* running_var, BatchNorm2dVersion v) {
   check_shape("batchnorm2d_forward_train", s);
   if (s.c == 0) return;
+  if (v == BatchNorm2dVersion::kVendor) {
+    vendor::batchnorm2d_forward_train(s, x, weight, bias, momentum, eps, y, save_mean, save_invstd,
+                                      running_mean, running_var);
+    return;
+  }
   const int N = int(s.n), C = int(s.c), hw = int(s.hw);
   const int64_t m = s.n * s.hw;
   // With no values the CPU's 0 / 0 mean is NaN; v1 is its exact port.
@@ -117,6 +123,11 @@ void batchnorm2d_forward_eval(const cpu::BatchNorm2dShape& s, const float* x, co
                               const float* running_var, double eps, float* y, float* save_invstd,
                               BatchNorm2dVersion v) {
   check_shape("batchnorm2d_forward_eval", s);
+  if (v == BatchNorm2dVersion::kVendor && s.c > 0) {
+    vendor::batchnorm2d_forward_eval(s, x, weight, bias, running_mean, running_var, eps, y,
+                                     save_invstd);
+    return;
+  }
   if (s.c == 0) return;
   const int N = int(s.n), C = int(s.c), hw = int(s.hw);
   const int64_t m = s.n * s.hw;
@@ -146,6 +157,16 @@ void batchnorm2d_backward(const cpu::BatchNorm2dShape& s, bool batch_stats, cons
                           const float* weight, float* dx, float* dweight, float* dbias,
                           BatchNorm2dVersion v) {
   check_shape("batchnorm2d_backward", s);
+  if (v == BatchNorm2dVersion::kVendor) {
+    if (batch_stats && s.c > 0) {
+      // cuDNN reads eps only to recompute what the saved statistics hold;
+      // the engine's default (1e-5) is passed.
+      vendor::batchnorm2d_backward_batch_stats(s, x, dy, mean, invstd, weight, 1e-5, dx, dweight,
+                                               dbias);
+      return;
+    }
+    v = kBatchNorm2dDefault;  // cuDNN has no backward for fixed statistics
+  }
   if (s.c == 0) return;
   const int N = int(s.n), C = int(s.c), hw = int(s.hw);
   const int64_t m = s.n * s.hw;

@@ -27,6 +27,9 @@ enum class BatchNorm2dVersion {
   // the GPU: partial Welford states (or sums) in a workspace, a warp per
   // channel merging them in a fixed order, then an elementwise pass.
   kV3SplitChannel = 3,
+  // cuDNN (kernels/vendor), for comparison: a real GPU only. cuDNN has no
+  // backward for fixed (evaluation) statistics: that one stays kBatchNorm2dDefault.
+  kVendor = 9,
 };
 // v3 by reasoning, not yet measured: the cnn-small stem has C = 16, which
 // leaves v2 16 blocks; v3 splits its 131072-value channels 32 ways.

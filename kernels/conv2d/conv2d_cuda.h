@@ -30,6 +30,7 @@ enum class Conv2dVersion {
   kV1Direct = 1,         // one thread per output, the CPU loop over (c, r, s) or (n, oh, ow)
   kV2SharedTiles = 2,    // implicit GEMM, shared-memory tiles, one output per thread
   kV3RegisterTiles = 3,  // implicit GEMM, 4x4 register micro-tiles, float4 loads
+  kVendor = 9,           // cuDNN (kernels/vendor), for comparison: a real GPU only
 };
 inline constexpr Conv2dVersion kConv2dForwardDefault = Conv2dVersion::kV3RegisterTiles;
 inline constexpr Conv2dVersion kConv2dBackwardInputDefault = Conv2dVersion::kV3RegisterTiles;

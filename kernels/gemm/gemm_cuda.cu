@@ -8,6 +8,7 @@
 #include "kernels/common/error.h"
 #include "kernels/gemm/gemm_cuda.cuh"
 #include "kernels/runtime/gpu.h"
+#include "kernels/vendor/vendor.h"
 
 namespace medtex::gpu::SIMT_NS {
 
@@ -52,6 +53,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
           GemmVersion v) {
   if (M <= 0 || N <= 0) return;
+  if (v == GemmVersion::kVendor) {
+    vendor::sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
   // The kernels index rows, columns and k in 32 bits, with room for one
   // tile's round-up past the end (offsets into the matrices are 64-bit).
   constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max() - 256;
@@ -90,6 +95,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       });
       return;
     }
+    case GemmVersion::kVendor:  // handled above
+      return;
     case GemmVersion::kV3RegisterTiles:
     case GemmVersion::kV3RegisterTiles64:
     case GemmVersion::kV3RegisterTiles128: {

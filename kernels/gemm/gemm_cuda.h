@@ -39,6 +39,7 @@ enum class GemmVersion {
   kV3RegisterTiles = 3,     // register micro-tiles; 64x64 or 128x128 block by gemm_v3_large_tile
   kV3RegisterTiles64 = 4,   // v3 pinned to 64x64x16 blocks, 4x4 per thread (tests, benchmarks)
   kV3RegisterTiles128 = 5,  // v3 pinned to 128x128x8 blocks, 8x8 per thread (tests, benchmarks)
+  kVendor = 9,              // cuBLAS (kernels/vendor), for comparison: a real GPU only
 };
 inline constexpr GemmVersion kGemmDefault = GemmVersion::kV3RegisterTiles;
 
