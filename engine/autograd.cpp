@@ -92,8 +92,8 @@ void Tensor::backward(const Tensor& grad_in) const {
              " is not a scalar; pass the gradient of the loss with respect to it");
     seed = Tensor::ones(shape(), dtype(), device());
   }
-  MT_CHECK(seed.shape() == shape() && seed.dtype() == dtype(), "backward: gradient ", seed.str(),
-           " does not match tensor ", str());
+  MT_CHECK(seed.shape() == shape() && seed.dtype() == dtype() && seed.device() == device(),
+           "backward: gradient ", seed.str(), " does not match tensor ", str());
   if (is_leaf()) {
     accumulate_leaf(impl(), seed);
     return;

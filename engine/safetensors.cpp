@@ -114,7 +114,6 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   json header = json::object();
   uint64_t offset = 0;
   for (const auto& [name, t] : tensors) {
-    MT_CHECK(t.device().is_cpu(), "save_safetensors: tensor '", name, "' is not on the CPU");
     header[name] = {{"dtype", st_name(t.dtype())},
                     {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
                     {"data_offsets", {offset, offset + t.nbytes()}}};
@@ -133,7 +132,8 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     out.write(reinterpret_cast<const char*>(len_bytes), 8);
     out.write(text.data(), std::streamsize(text.size()));
     for (const auto& [name, t] : tensors) {
-      out.write(static_cast<const char*>(t.raw_data()), std::streamsize(t.nbytes()));
+      const Tensor host = t.to(Device::cpu());  // device tensors are downloaded one at a time
+      out.write(static_cast<const char*>(host.raw_data()), std::streamsize(host.nbytes()));
     }
     out.flush();
     MT_CHECK(out.good(), path, ": write failed (disk full?)");

@@ -68,6 +68,27 @@ void Module::zero_grad() {
   for (auto& [name, t] : named_parameters()) t.zero_grad();
 }
 
+void Module::to(Device device) {
+  auto move = [&](const NamedTensors& ts) {
+    for (const auto& [name, t] : ts) {
+      // Integer buffers are host bookkeeping (BatchNorm's num_batches_tracked
+      // is incremented on the host every step): they stay on the CPU.
+      if (t.device() == device || !is_floating(t.dtype())) continue;
+      const Tensor moved = t.detach().to(device);
+      t.impl().storage = moved.impl().storage;
+      t.impl().offset = moved.impl().offset;
+      t.impl().grad.reset();
+    }
+  };
+  move(named_parameters());
+  move(named_buffers());
+}
+
+Device Module::device() const {
+  const NamedTensors p = named_parameters();
+  return p.empty() ? Device::cpu() : p.front().second.device();
+}
+
 int64_t Module::num_parameters() const {
   int64_t n = 0;
   for (auto& [name, t] : named_parameters()) n += t.numel();

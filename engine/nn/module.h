@@ -44,6 +44,14 @@ class Module {
   void zero_grad();
   int64_t num_parameters() const;  // total scalar count
 
+  // Moves every parameter and floating-point buffer to `device`, in place:
+  // handles to them (an optimiser's, a caller's) stay valid and see the new
+  // storage. Integer buffers (counters) stay on the host. Gradients are
+  // dropped. Call it before creating the optimiser.
+  void to(Device device);
+  // Where the parameters are (the CPU for a module without any).
+  Device device() const;
+
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const {
     return children_;
   }

@@ -36,7 +36,7 @@ Tensor bernoulli_pairs(const Tensor& logits) {
   check_logits("logits", logits);
   const int64_t rows = logits.numel();
   const Tensor selector =
-      Tensor::from_vector(std::vector<double>{0.0, 1.0}, {1, 2}).to(logits.dtype());
+      Tensor::from_vector(std::vector<double>{0.0, 1.0}, {1, 2}).to(logits.dtype()).to(logits.device());
   return ops::mul(ops::reshape(logits, {rows, 1}), selector);
 }
 
@@ -97,7 +97,8 @@ MultiLabelTerm known_bce_with_logits(const Tensor& logits, const Tensor& targets
     out.loss = Tensor::zeros({}, logits.dtype(), logits.device());
     return out;
   }
-  const Tensor target = Tensor::from_vector(pairs, {n * l, 2}).to(logits.dtype());
+  const Tensor target =
+      Tensor::from_vector(pairs, {n * l, 2}).to(logits.dtype()).to(logits.device());
   out.loss = ops::mul_scalar(ops::cross_entropy_soft(bernoulli_pairs(logits), target),
                              double(n * l) / double(out.known));
   return out;

@@ -101,17 +101,19 @@ LabelTerm labelled_cross_entropy(const Tensor& student, const Tensor& labels) {
   // One-hot targets with zero rows for the unlabelled samples: their terms
   // vanish from cross_entropy_soft's batch sum, and rescaling its batch mean
   // by N / n_labelled averages over the labelled samples only.
+  // Built on the host (labels are a few bytes), then moved to the logits' device.
   Tensor one_hot = Tensor::zeros({n, classes}, DType::F64);
+  const Tensor host_labels = labels.to(Device::cpu());
   if (labels.dtype() == DType::I64) {
-    fill_one_hot<int64_t>(labels, one_hot, classes, out.labelled);
+    fill_one_hot<int64_t>(host_labels, one_hot, classes, out.labelled);
   } else {
-    fill_one_hot<int32_t>(labels, one_hot, classes, out.labelled);
+    fill_one_hot<int32_t>(host_labels, one_hot, classes, out.labelled);
   }
   if (out.labelled == 0) {
     out.loss = Tensor::zeros({}, student.dtype(), student.device());
     return out;
   }
-  const Tensor target = one_hot.to(student.dtype());
+  const Tensor target = one_hot.to(student.dtype()).to(student.device());
   out.loss =
       ops::mul_scalar(ops::cross_entropy_soft(student, target), double(n) / double(out.labelled));
   return out;

@@ -18,7 +18,7 @@ void check_logits(const char* op, const Tensor& logits, int k) {
 
 Tensor gumbel_noise(int k, const Tensor& logits, Generator& gen) {
   check_logits("gumbel_noise", logits, k);
-  return ops::gumbel({k, logits.size(0), logits.size(1)}, gen, logits.dtype());
+  return ops::gumbel({k, logits.size(0), logits.size(1)}, gen, logits.dtype(), logits.device());
 }
 
 Tensor relaxed_topk_from_noise(const Tensor& logits, const Tensor& noise, double tau) {

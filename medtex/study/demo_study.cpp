@@ -231,6 +231,7 @@ json run_study(const StudyConfig& c) {
   to.epochs = c.teacher_epochs;
   to.batch_size = c.batch_size;
   to.seed = c.seed;
+  to.device = c.device;
   to.quiet = c.quiet_training;
   to.tag = "teacher";
   const train::TrainResult tres = train::fit_supervised(*teacher, tconf, s_train, s_val, to);
@@ -335,6 +336,7 @@ json run_study(const StudyConfig& c) {
         d.batch_size = c.batch_size;
         d.unlabeled_batch_size = c.batch_size;
         d.seed = run_seed;
+        d.device = c.device;
         d.quiet = c.quiet_training;
         d.keep = train::Keep::kLast;
         d.medtex.k = c.k;
@@ -403,6 +405,7 @@ json run_study(const StudyConfig& c) {
       d.batch_size = c.batch_size;
       d.unlabeled_batch_size = c.batch_size;
       d.seed = run_seed;
+      d.device = c.device;
       d.quiet = c.quiet_training;
       d.keep = train::Keep::kLast;
       d.tag = "l2x seed " + std::to_string(s);

@@ -29,6 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/dtype.h"
+
 namespace medtex::study {
 
 struct StudyConfig {
@@ -66,6 +68,7 @@ struct StudyConfig {
   // Per stage: one line of progress (the caller prints it).
   std::function<void(const std::string&)> on_stage;
   bool quiet_training = false;  // suppress the trainer's own progress lines
+  Device device = Device::cpu();  // where every net trains (train::TrainOptions::device)
 };
 
 // The --quick sizes (a pipeline test: tiny images and sets, one seed).

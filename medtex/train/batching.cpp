@@ -160,7 +160,9 @@ Tensor predict_logits(nn::Module& model, const models::ModelConfig& config, cons
     const int64_t n = data.size();
     for (int64_t b = 0; b < n; b += batch_size) {
       const int64_t e = std::min(n, b + batch_size);
-      const Tensor logits = model.forward(normalized(gather_images(data, b, e), config));
+      const Tensor logits =
+          model.forward(normalized(gather_images(data, b, e), config).to(model.device()))
+              .to(Device::cpu());
       MT_CHECK(logits.ndim() == 2 && logits.size(0) == e - b, "predict: ", config.arch, " gave ",
                logits.str(), " for ", e - b, " images");
       if (!out.defined()) out = Tensor::empty({n, logits.size(1)});

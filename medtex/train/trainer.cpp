@@ -412,11 +412,15 @@ void Trainer::validate_inputs() {
                                     : std::string("distill:") + method_name(m);
 }
 
-StepTerms Trainer::compute(const Tensor& images, const Tensor& labels, const Tensor& targets,
-                           const Tensor& known) {
+StepTerms Trainer::compute(const Tensor& images, const Tensor& labels, const Tensor& targets_host,
+                           const Tensor& known_host) {
   StepTerms out;
   nn::Module& student = *nets_.student;
-  const Tensor x = normalized(images, nets_.student_config);
+  // Batches are prepared on the host; labels stay there (the label terms
+  // build their targets on the host), everything else goes to the device.
+  const Tensor x = normalized(images, nets_.student_config).to(o_.device);
+  const Tensor targets = targets_host.defined() ? targets_host.to(o_.device) : Tensor();
+  const Tensor known = known_host.defined() ? known_host.to(o_.device) : Tensor();
   const Method m = o_.method;
   if (m == Method::kSupervised || m == Method::kScratch || m == Method::kTransfer) {
     const Tensor s = student.forward(x);
@@ -432,7 +436,8 @@ StepTerms Trainer::compute(const Tensor& images, const Tensor& labels, const Ten
     out.terms = {{"label", out.total}};
     return out;
   }
-  const Tensor t = method::teacher_logits(*nets_.teacher, normalized(images, nets_.teacher_config));
+  const Tensor t = method::teacher_logits(
+      *nets_.teacher, normalized(images, nets_.teacher_config).to(o_.device));
   if (m == Method::kKd) {
     const Tensor s = student.forward(x);
     const method::KdTerms k = multi_label_
@@ -453,7 +458,7 @@ StepTerms Trainer::compute(const Tensor& images, const Tensor& labels, const Ten
   // The noise has the explainer logits' shape [N, d]; drawn before the pass
   // so the pass itself is a pure function of its inputs.
   const Tensor noise =
-      method::gumbel_noise(mc.k, Tensor::empty({images.size(0), d}, x.dtype()), gumbel_);
+      method::gumbel_noise(mc.k, Tensor::empty({images.size(0), d}, x.dtype(), x.device()), gumbel_);
   const method::MedtexPass p =
       multi_label_
           ? method::multilabel_pass_from(t, student, *nets_.explainer, x, targets, known, mc, noise)
@@ -665,6 +670,21 @@ TrainResult Trainer::run() {
   MT_CHECK(steps_per_epoch_ > 0, "trainer: no batches to train on");
   total_steps_ = o_.steps > 0 ? o_.steps : int64_t(o_.epochs) * steps_per_epoch_;
   epochs_ = (total_steps_ + steps_per_epoch_ - 1) / steps_per_epoch_;
+
+  // Train on the chosen device; hand the nets back on the CPU whatever happens.
+  struct OnDevice {
+    std::vector<nn::Module*> nets;
+    OnDevice(std::vector<nn::Module*> n, Device d) : nets(std::move(n)) {
+      for (nn::Module* m : nets) m->to(d);
+    }
+    ~OnDevice() {
+      for (nn::Module* m : nets) m->to(Device::cpu());
+    }
+  };
+  std::vector<nn::Module*> moved = {nets_.student};
+  if (nets_.explainer) moved.push_back(nets_.explainer);
+  if (nets_.teacher) moved.push_back(nets_.teacher);
+  const OnDevice on_device(moved, o_.device);
 
   params_ = nets_.student->parameters();
   if (nets_.explainer) {

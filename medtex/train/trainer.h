@@ -141,6 +141,11 @@ struct TrainOptions {
   std::string tag;  // progress prefix; empty: the method's name
 
   int64_t eval_batch_size = 64;
+
+  // Where the nets train: the CPU, or Device::cuda() (the backend selected by
+  // gpu::use). Batches are prepared on the host and uploaded per step; the
+  // nets are back on the CPU when training returns.
+  Device device = Device::cpu();
 };
 
 struct DistillOptions : TrainOptions {

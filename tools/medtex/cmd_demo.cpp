@@ -11,12 +11,14 @@
 
 #include "medtex/study/demo_study.h"
 #include "tools/medtex/command.h"
+#include "tools/medtex/train_common.h"
 
 namespace medtex::cli {
 namespace {
 
 struct DemoFlags {
   CommonFlags common;
+  DeviceFlags dev;
   bool quick = false;
   std::string out = "out/demo";
   int seeds = 0;  // 0: 1 with --quick, else 3
@@ -43,11 +45,13 @@ std::vector<std::string> command_line() {
 
 void run(const DemoFlags& f) {
   apply_common_flags(f.common);
+  const DeviceChoice choice = resolve_device(f.dev);
   const auto t0 = std::chrono::steady_clock::now();
   study::StudyConfig c = f.quick ? study::quick_config() : study::StudyConfig{};
   c.work_dir = f.out;
   c.seed = f.common.seed;
   c.same_domain = f.same_domain;
+  c.device = choice.device;
   if (f.seeds > 0) c.seeds = f.seeds;
   c.quiet_training = !f.verbose;
   if (f.size > 0) c.image_size = f.size;
@@ -87,6 +91,7 @@ void setup(CLI::App& app) {
       "demo", "The whole study on synthetic fundus data: teacher, students (scratch, transfer, "
               "kd, medtex) across labelled-set sizes, explanations, table and report");
   add_common_flags(*cmd, f->common);
+  add_device_flags(*cmd, f->dev);
   cmd->add_flag("--quick", f->quick, "Tiny sizes, under a minute: a test of the pipeline only");
   cmd->add_option("--out", f->out, "Work folder (data, models, results.json, report.html)")
       ->capture_default_str();

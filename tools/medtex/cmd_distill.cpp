@@ -21,7 +21,7 @@ namespace {
 
 struct DistillFlags {
   CommonFlags common;
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string method;
   std::string teacher, data, unlabeled, val, init, out, explainer_out;
   RunFlags run;
@@ -47,7 +47,8 @@ struct DistillFlags {
 
 void run(const DistillFlags& f) {
   apply_common_flags(f.common);
-  const std::string device = resolve_device(f.device);
+  const DeviceChoice choice = resolve_device(f.dev);
+  const std::string device = choice.description;
   const train::Method method = train::parse_method(f.method);
   MT_CHECK(method != train::Method::kSupervised,
            "distill: --method supervised is the train command");
@@ -142,6 +143,7 @@ void run(const DistillFlags& f) {
   o.optimizer.warmup = f.warmup;
   o.augment = !f.no_augment;
   o.seed = f.common.seed;
+  o.device = choice.device;
   o.keep = train::parse_keep(f.keep);
   apply_run_flags(f.run, f.out, o);
   // --a and --kd-temp mean the teacher term's weight and temperature for
@@ -240,7 +242,7 @@ void setup(CLI::App& app) {
       "distill",
       "Train a student on the clinic's images: scratch, transfer (privileged), kd, medtex, l2x");
   add_common_flags(*cmd, f->common);
-  add_device_flag(*cmd, f->device);
+  add_device_flags(*cmd, f->dev);
   cmd->add_option("--method", f->method,
                   "scratch (labels only), transfer (source weights fine-tuned; privileged), kd "
                   "(Hinton), medtex (student + explainer), l2x (explainer without distillation)")

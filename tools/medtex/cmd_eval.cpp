@@ -17,14 +17,15 @@ namespace {
 
 struct EvalFlags {
   CommonFlags common;
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string model, data, teacher, json;
   int64_t batch = 64;
 };
 
 void run(const EvalFlags& f) {
   apply_common_flags(f.common);
-  const std::string device = resolve_device(f.device);
+  const DeviceChoice choice = resolve_device(f.dev);
+  const std::string device = choice.description;
   const models::LoadedModel m = models::load_model(f.model);
   MT_CHECK(m.config.arch != "explainer", f.model,
            ": is an explainer (patch logits), not a classifier; evaluate its student, or use "
@@ -35,6 +36,8 @@ void run(const EvalFlags& f) {
     MT_CHECK(t.config.arch != "explainer", f.teacher, ": is an explainer, not a classifier");
   }
   const data::ImageSet set = load_labelled(f.data, m.config.input_size, model_classes(m.metadata));
+  m.model->to(choice.device);
+  if (t.model) t.model->to(choice.device);
   train::EvalOptions eo;
   eo.batch_size = f.batch;
   const train::EvalResult r = train::evaluate(*m.model, m.config, train::all_rows(set),
@@ -69,7 +72,7 @@ void setup(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "eval", "Evaluate a model on labelled images (and its agreement with a teacher)");
   add_common_flags(*cmd, f->common);
-  add_device_flag(*cmd, f->device);
+  add_device_flags(*cmd, f->dev);
   cmd->add_option("--model", f->model, "Model file (.safetensors written by train or distill)")
       ->required();
   cmd->add_option("--data", f->data,

@@ -18,7 +18,7 @@ namespace {
 
 struct TrainFlags {
   CommonFlags common;
-  std::string device = "auto";
+  DeviceFlags dev;
   std::string data, val, out;
   RunFlags run;
   std::string arch = "resnet18";
@@ -39,7 +39,8 @@ struct TrainFlags {
 
 void run(const TrainFlags& f) {
   apply_common_flags(f.common);
-  const std::string device = resolve_device(f.device);
+  const DeviceChoice choice = resolve_device(f.dev);
+  const std::string device = choice.description;
   const double width = f.width > 0 ? f.width : (f.arch == "resnet18" ? 0.5 : 1.0);
 
   const data::ImageSet set = load_labelled(f.data, f.size);
@@ -78,6 +79,7 @@ void run(const TrainFlags& f) {
   o.optimizer.warmup = f.warmup;
   o.augment = !f.no_augment;
   o.seed = f.common.seed;
+  o.device = choice.device;
   o.keep = train::parse_keep(f.keep);
   apply_run_flags(f.run, f.out, o);
   o.tag = "train";
@@ -126,7 +128,7 @@ void setup(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "train", "Train a classifier (the teacher, or any architecture) on labelled images");
   add_common_flags(*cmd, f->common);
-  add_device_flag(*cmd, f->device);
+  add_device_flags(*cmd, f->dev);
   cmd->add_option("--data", f->data,
                   "Labelled images: CSV (path,label), folder with labels.csv, "
                   "or one folder per class")

@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "kernels/common/error.h"
+#include "kernels/runtime/gpu.h"
+#include "kernels/vendor/vendor.h"
 #include "medtex/data/dataset.h"
 
 namespace medtex::cli {
@@ -51,16 +53,50 @@ std::string run_json_path(const RunFlags& run, const std::string& out) {
   return run.json.empty() ? beside(out, ".json") : run.json;
 }
 
-void add_device_flag(CLI::App& cmd, std::string& device) {
-  cmd.add_option("--device", device,
-                 "Where to compute: auto (the best available), cpu, or cuda (needs a CUDA build)")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+void add_device_flags(CLI::App& cmd, DeviceFlags& flags) {
+  cmd.add_option("--device", flags.device,
+                 "Where to compute: auto (a GPU when usable, else the CPU), cpu, cuda, or emu "
+                 "(the CUDA kernels under the CPU emulator: slow, for checking kernels)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda", "emu"}))
+      ->capture_default_str();
+  cmd.add_option("--kernels", flags.kernels,
+                 "GPU kernels for GEMM, conv and batch norm: handwritten, or vendor "
+                 "(cuBLAS/cuDNN, loaded at run time; a real GPU only)")
+      ->check(CLI::IsMember({"handwritten", "vendor"}))
       ->capture_default_str();
 }
 
-std::string resolve_device(const std::string& device) {
-  MT_CHECK(device != "cuda", "this build has no CUDA backend; use --device cpu");
-  return "cpu";
+DeviceChoice resolve_device(const DeviceFlags& flags) {
+  const vendor::Kernels kernels =
+      flags.kernels == "vendor" ? vendor::Kernels::kVendor : vendor::Kernels::kHandwritten;
+  gpu::Backend backend = gpu::Backend::kNone;
+  if (flags.device == "emu") {
+    backend = gpu::Backend::kEmulated;
+  } else if (flags.device == "cuda" || flags.device == "auto") {
+    const gpu::Probe& p = gpu::probe_cuda();
+    if (p.available) {
+      backend = gpu::Backend::kCuda;
+    } else if (flags.device == "cuda") {
+      fail("--device cuda: CUDA unavailable: ", p.reason);
+    } else if (MEDTEX_HAVE_CUDA) {
+      // A CUDA build on a machine without a usable GPU says so, once. (A
+      // build without CUDA has nothing to fall back from.)
+      std::fprintf(stderr, "medtex: CUDA unavailable: %s; running on CPU\n", p.reason.c_str());
+    }
+  }
+  if (backend == gpu::Backend::kNone) {
+    MT_CHECK(kernels == vendor::Kernels::kHandwritten,
+             "--kernels vendor needs a GPU (cuBLAS and cuDNN); this run is on the CPU");
+    return {Device::cpu(), "cpu"};
+  }
+  gpu::use(backend);
+  vendor::select(kernels);
+  const gpu::DeviceInfo& info = gpu::info();
+  std::string d = "cuda:0 (" + info.name;
+  if (backend == gpu::Backend::kCuda)
+    d += ", sm_" + std::to_string(info.cc_major) + std::to_string(info.cc_minor);
+  d += std::string(", ") + vendor::kernels_name(kernels) + " kernels)";
+  return {Device::cuda(), d};
 }
 
 std::string beside(const std::string& model_path, const std::string& suffix) {

@@ -16,11 +16,27 @@
 
 namespace medtex::cli {
 
-// --device auto|cpu|cuda. Only the CPU backend exists in this build: "cuda"
-// fails with one line, "auto" picks the CPU.
-void add_device_flag(CLI::App& cmd, std::string& device);
-// Returns the device used ("cpu").
-std::string resolve_device(const std::string& device);
+// --device auto|cpu|cuda|emu and --kernels handwritten|vendor.
+//   auto: the GPU when one is usable, else the CPU, after one line on stderr
+//         in a CUDA build ("medtex: CUDA unavailable: <why>; running on CPU");
+//   cuda: the GPU, or an error (never a silent fallback);
+//   emu:  the CUDA kernels on the CPU under the SIMT emulator: slow, for
+//         checking kernels and learning how they run, not for real training.
+// --kernels vendor runs GEMM, conv and batch norm through cuBLAS/cuDNN (a real
+// GPU only); everything else stays handwritten.
+struct DeviceFlags {
+  std::string device = "auto";
+  std::string kernels = "handwritten";
+};
+void add_device_flags(CLI::App& cmd, DeviceFlags& flags);
+
+struct DeviceChoice {
+  Device device;
+  std::string description;  // "cpu", "cuda:0 (NVIDIA H100 80GB HBM3, sm_90, handwritten kernels)"
+};
+// Selects the GPU backend (gpu::use) and the kernels; throws one clear line
+// when the choice cannot be honoured.
+DeviceChoice resolve_device(const DeviceFlags& flags);
 
 // The run-bookkeeping flags `train` and `distill` share: checkpoints,
 // --resume, progress, the JSON file.
