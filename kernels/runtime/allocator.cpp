@@ -2,6 +2,15 @@
 
 #include <algorithm>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define MT_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define MT_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define MT_POISON(p, n) ((void)(p), (void)(n))
+#define MT_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace medtex::gpu {
 
 void* CachingAllocator::allocate(size_t bytes) {
@@ -19,13 +28,21 @@ void* CachingAllocator::allocate(size_t bytes) {
   } else {
     p = raw_malloc_(size);
     if (p == nullptr && !cache_.empty()) {
-      for (auto& [s, q] : cache_) raw_free_(q), ++stats_.raw_frees;
+      for (auto& [s, q] : cache_) {
+        if (host_memory_) MT_UNPOISON(q, s);
+        raw_free_(q);
+        ++stats_.raw_frees;
+      }
       cache_.clear();
       stats_.cached_bytes = 0;
       p = raw_malloc_(size);
     }
     if (p == nullptr) return nullptr;
     ++stats_.raw_allocs;
+  }
+  if (host_memory_) {
+    MT_UNPOISON(p, bytes);
+    MT_POISON(static_cast<char*>(p) + bytes, got - bytes);
   }
   live_.emplace(p, got);
   stats_.in_use_bytes += got;
@@ -41,6 +58,7 @@ void CachingAllocator::free(void* p) {
   if (it == live_.end()) return;  // not ours: a bug upstream, but never a double free here
   const size_t size = it->second;
   live_.erase(it);
+  if (host_memory_) MT_POISON(p, size);
   stats_.in_use_bytes -= size;
   --stats_.live_blocks;
   cache_.emplace(size, p);
@@ -49,7 +67,11 @@ void CachingAllocator::free(void* p) {
 
 void CachingAllocator::release_cached() {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& [size, p] : cache_) raw_free_(p), ++stats_.raw_frees;
+  for (auto& [size, p] : cache_) {
+    if (host_memory_) MT_UNPOISON(p, size);
+    raw_free_(p);
+    ++stats_.raw_frees;
+  }
   cache_.clear();
   stats_.cached_bytes = 0;
 }

@@ -32,8 +32,12 @@ class CachingAllocator {
   using RawMalloc = void* (*)(size_t);
   using RawFree = void (*)(void*);
 
-  CachingAllocator(RawMalloc raw_malloc, RawFree raw_free)
-      : raw_malloc_(raw_malloc), raw_free_(raw_free) {}
+  // host_memory: the blocks are host memory (the emulator's). Under
+  // AddressSanitizer the allocator then poisons what no tensor owns: the
+  // rounding slack past each request and every cached block, so a kernel
+  // that reads past its tensor is caught even though the block is bigger.
+  CachingAllocator(RawMalloc raw_malloc, RawFree raw_free, bool host_memory = false)
+      : raw_malloc_(raw_malloc), raw_free_(raw_free), host_memory_(host_memory) {}
   ~CachingAllocator() { release_cached(); }
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
@@ -51,6 +55,7 @@ class CachingAllocator {
  private:
   RawMalloc raw_malloc_;
   RawFree raw_free_;
+  bool host_memory_;
   mutable std::mutex mutex_;
   std::multimap<size_t, void*> cache_;         // rounded size -> free block
   std::unordered_map<void*, size_t> live_;     // handed-out block -> rounded size

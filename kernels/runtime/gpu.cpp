@@ -55,7 +55,8 @@ Opened* open(Backend b) {
     delete o;
     fail("cannot open the ", backend_name(b), " backend: ", e.message());
   }
-  o->allocator = std::make_unique<CachingAllocator>(Impl::raw_malloc, Impl::raw_free);
+  o->allocator = std::make_unique<CachingAllocator>(Impl::raw_malloc, Impl::raw_free,
+                                                    /*host_memory=*/b == Backend::kEmulated);
   o->pinned_malloc = Impl::pinned_malloc;
   o->pinned_free = Impl::pinned_free;
   o->copy = Impl::copy;

@@ -6,6 +6,7 @@
 
 #include "engine/ops.h"
 #include "kernels/runtime/allocator.h"
+#include "kernels/relu/relu_cuda.h"
 #include "kernels/runtime/gpu.h"
 #include "tests/support/compare.h"
 #include "tests/support/gpu.h"
@@ -157,6 +158,33 @@ TEST(CachingAllocator, RoundsReusesAndEmptiesTheCacheBeforeGivingUp) {
   a.free(big);
   EXPECT_EQ(a.stats().live_blocks, 0);
   EXPECT_EQ(a.stats().peak_in_use_bytes, 3584u);
+}
+
+}  // namespace
+}  // namespace medtex
+
+namespace medtex {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
+// A launch told the tensor is one element longer than it is: the read lands
+// in the block's rounding slack, which the emulated allocator poisons.
+void relu_one_past_the_end() {
+  gpu::use(gpu::Backend::kEmulated);
+  const Tensor x = Tensor::ones({5}, DType::F32, Device::cuda());
+  Tensor y = Tensor::empty({6}, DType::F32, Device::cuda());
+  MT_GPU(relu_forward)(6, x.data<float>(), y.data<float>(), gpu::ReluVersion::kV1Scalar);
+}
+
+TEST(RuntimeUnderAsan, ReadingPastATensorInsideItsBlockIsCaught) {
+  if (!kAddressSanitizer) GTEST_SKIP() << "needs the sanitizer build (tools/test runs one)";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(relu_one_past_the_end(), "use-after-poison");
 }
 
 }  // namespace
