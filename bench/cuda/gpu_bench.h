@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "bench/kernels/bench_util.h"
 #include "engine/tensor.h"
@@ -25,13 +26,27 @@
 
 namespace medtex::bench {
 
+// True when MEDTEX_BENCH_EMULATED=1: the benchmarks run under the emulator.
+inline bool bench_emulated() {
+  const char* v = std::getenv("MEDTEX_BENCH_EMULATED");
+  return v != nullptr && std::strcmp(v, "1") == 0;
+}
+
+// The cases a benchmark registers: `real` on a GPU, `toy` under the emulator,
+// where a real size would run for hours (tools/gpu-check --emulated runs the
+// toy cases to check every benchmark works). Use it in the registration:
+//   for (const auto& s : bench::cases(kShapes, kToyShapes)) ...->Args(s);
+template <class T>
+std::vector<T> cases(const std::vector<T>& real, const std::vector<T>& toy) {
+  return bench_emulated() ? toy : real;
+}
+
 // Selects the backend on first use; false (and the benchmark skipped with the
 // reason) when there is nothing to run on.
 inline bool gpu_ready(benchmark::State& state) {
   static const std::string why_not = []() -> std::string {
-    const char* emu = std::getenv("MEDTEX_BENCH_EMULATED");
     try {
-      if (emu != nullptr && std::strcmp(emu, "1") == 0) {
+      if (bench_emulated()) {
         gpu::use(gpu::Backend::kEmulated);
         return "";
       }
