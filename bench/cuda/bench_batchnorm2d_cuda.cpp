@@ -47,7 +47,9 @@ double tensor_bytes(const medtex::cpu::BatchNorm2dShape& s) {
 }
 
 void BM_BatchNorm2dCudaForwardTrain(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3) ||
+      !medtex::bench::vendor_allows(state, state.range(1) == medtex::bench::kVendorVersion))
+    return;
   BatchNorm2dVersion v{};
   const auto s = setup(state, v);
   const Tensor x = gpu_random({s.n, s.c, s.hw}, 1);
@@ -67,7 +69,9 @@ void BM_BatchNorm2dCudaForwardTrain(benchmark::State& state) {
 }
 
 void BM_BatchNorm2dCudaBackwardTrain(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3) ||
+      !medtex::bench::vendor_allows(state, state.range(1) == medtex::bench::kVendorVersion))
+    return;
   BatchNorm2dVersion v{};
   const auto s = setup(state, v);
   const Tensor x = gpu_random({s.n, s.c, s.hw}, 1), dy = gpu_random({s.n, s.c, s.hw}, 4);
@@ -85,7 +89,9 @@ void BM_BatchNorm2dCudaBackwardTrain(benchmark::State& state) {
 }
 
 void BM_BatchNorm2dCudaForwardEval(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3) ||
+      !medtex::bench::vendor_allows(state, state.range(1) == medtex::bench::kVendorVersion))
+    return;
   BatchNorm2dVersion v{};
   const auto s = setup(state, v);
   const Tensor x = gpu_random({s.n, s.c, s.hw}, 1);
@@ -103,7 +109,7 @@ void BM_BatchNorm2dCudaForwardEval(benchmark::State& state) {
 
 // (shape, version)
 #define MT_BN_ARGS \
-  ArgsProduct({{0, 1, 2, 3}, {1, 2, 3}})->UseManualTime()->Unit(benchmark::kMicrosecond)
+  ArgsProduct({{0, 1, 2, 3}, {1, 2, 3, medtex::bench::kVendorVersion}})->UseManualTime()->Unit(benchmark::kMicrosecond)
 BENCHMARK(BM_BatchNorm2dCudaForwardTrain)->MT_BN_ARGS;
 BENCHMARK(BM_BatchNorm2dCudaBackwardTrain)->MT_BN_ARGS;
 BENCHMARK(BM_BatchNorm2dCudaForwardEval)->MT_BN_ARGS;

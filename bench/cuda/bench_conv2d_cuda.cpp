@@ -39,6 +39,7 @@ constexpr int64_t kTinyLayer = 3;
 // layer is too big for the emulator.
 bool ready(benchmark::State& state) {
   if (!bench::gpu_ready(state)) return false;
+  if (!bench::vendor_allows(state, state.range(1) == bench::kVendorVersion)) return false;
   if (bench::gpu_emulated() && state.range(0) != kTinyLayer) {
     state.SkipWithError("emulated: only the tiny layer runs under the emulator");
     return false;
@@ -100,7 +101,7 @@ void BM_Conv2dCudaBackwardWeight(benchmark::State& state) {
 }
 
 void layers_and_versions(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"layer", "v"})->ArgsProduct({{0, 1, 2, kTinyLayer}, {1, 2, 3}});
+  b->ArgNames({"layer", "v"})->ArgsProduct({{0, 1, 2, kTinyLayer}, {1, 2, 3, bench::kVendorVersion}});
   b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 

@@ -44,7 +44,7 @@ const std::vector<Shape> kActivations = {
     {2, 3, 5, 7}, {32, 64, 32, 32}, {32, 256, 16, 16}, {31, 3, 97, 97}};
 
 void BM_AddSame(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = ElementwiseVersion(state.range(0));
   const Shape s = kActivations[size_t(state.range(1))];
   const Tensor a = gpu_random(s, 1), b = gpu_random(s, 2);
@@ -63,7 +63,7 @@ BENCHMARK(BM_AddSame)
     ->UseManualTime();
 
 void BM_MulScalar(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = ElementwiseVersion(state.range(0));
   const Shape s = kActivations[size_t(state.range(1))];
   const Tensor x = gpu_random(s, 1);
@@ -89,7 +89,7 @@ const std::vector<Pair> kBroadcasts = {
 };
 
 void BM_Broadcast(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = ElementwiseVersion(state.range(0));
   const Pair& p = kBroadcasts[size_t(state.range(1))];
   cpu::BroadcastPlan plan;
@@ -116,7 +116,7 @@ BENCHMARK(BM_Broadcast)
 // The backward of a spatial mean: dy [N, C, 1, 1] stretched over H, W and
 // divided by H * W; and of a sum (a copy).
 void BM_Expand(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = ElementwiseVersion(state.range(0));
   const bool mean = state.range(2) != 0;
   Shape s = kActivations[size_t(state.range(1))];
@@ -145,7 +145,7 @@ BENCHMARK(BM_Expand)
 // [C, 1, 1] (innermost dim reduced: v2's block tree), and of a
 // [N, 1, H, W] mask: summed over C (innermost kept: v2's chunked rows).
 void BM_SumToShape(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::ReduceVersion(state.range(0));
   const Shape s = kActivations[size_t(state.range(1))];
   const bool per_channel = state.range(2) != 0;

@@ -46,12 +46,14 @@ void versions_and_shapes(benchmark::internal::Benchmark* b) {
   std::vector<int64_t> real, toy;
   for (int64_t s = 0; s < kShapeCount; ++s) (s < kFirstToy ? real : toy).push_back(s);
   for (const int64_t s : bench::cases(real, toy)) {
-    for (int64_t v = 1; v <= 5; ++v) b->Args({s, v});
+    for (int64_t v : {1, 2, 3, 4, 5, int(bench::kVendorVersion)}) b->Args({s, v});
   }
 }
 
 void BM_GemmCuda(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) ||
+      !bench::vendor_allows(state, state.range(1) == bench::kVendorVersion))
+    return;
   const Shape3& s = kShapes[state.range(0)];
   const auto v = gpu::GemmVersion(state.range(1));
   const Tensor a = bench::gpu_random({s.M * s.K}, 1), b = bench::gpu_random({s.K * s.N}, 2);

@@ -38,7 +38,7 @@ void set_rates(benchmark::State& state, int64_t n, int bytes_per_element) {
 }
 
 void sgd(benchmark::State& state, bool momentum) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const int64_t n = setup(state, momentum ? "SGD momentum 0.9 wd 5e-4" : "SGD");
   const auto v = medtex::gpu::SgdVersion(state.range(1));
   Tensor p = gpu_random({n}, 1), g = gpu_random({n}, 2);
@@ -63,7 +63,7 @@ void BM_SgdMomentumStepCuda(benchmark::State& state) {
 }
 
 void adam(benchmark::State& state, bool decoupled) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const int64_t n = setup(state, decoupled ? "AdamW wd 0.01" : "Adam");
   const auto v = medtex::gpu::AdamVersion(state.range(1));
   Tensor p = gpu_random({n}, 1), g = gpu_random({n}, 2);

@@ -57,7 +57,7 @@ P window_params(benchmark::State& state) {
 }
 
 void BM_MaxPool2dCudaForward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const auto p = window_params<medtex::cpu::MaxPool2dParams>(state);
   const int64_t in = p.planes * p.h * p.w, out = p.planes * p.oh * p.ow;
   const Tensor x = gpu_random({in}, 1);
@@ -71,7 +71,7 @@ void BM_MaxPool2dCudaForward(benchmark::State& state) {
 }
 
 void BM_MaxPool2dCudaBackward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const auto p = window_params<medtex::cpu::MaxPool2dParams>(state);
   const int64_t in = p.planes * p.h * p.w, out = p.planes * p.oh * p.ow;
   const Tensor x = gpu_random({in}, 1), dy = gpu_random({out}, 2);
@@ -87,7 +87,7 @@ void BM_MaxPool2dCudaBackward(benchmark::State& state) {
 }
 
 void BM_AvgPool2dCudaForward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const auto p = window_params<medtex::cpu::AvgPool2dParams>(state);
   const int64_t in = p.planes * p.h * p.w, out = p.planes * p.oh * p.ow;
   const Tensor x = gpu_random({in}, 1);
@@ -100,7 +100,7 @@ void BM_AvgPool2dCudaForward(benchmark::State& state) {
 }
 
 void BM_AvgPool2dCudaBackward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const auto p = window_params<medtex::cpu::AvgPool2dParams>(state);
   const int64_t in = p.planes * p.h * p.w, out = p.planes * p.oh * p.ow;
   const Tensor dy = gpu_random({out}, 2);
@@ -132,7 +132,7 @@ const Plane& plane_setup(benchmark::State& state) {
 }
 
 void BM_GlobalAvgPoolCudaForward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const Plane& l = plane_setup(state);
   const int64_t planes = l.N * l.C, hw = l.HW * l.HW;
   const Tensor x = gpu_random({planes * hw}, 1);
@@ -145,7 +145,7 @@ void BM_GlobalAvgPoolCudaForward(benchmark::State& state) {
 }
 
 void BM_GlobalAvgPoolCudaBackward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const Plane& l = plane_setup(state);
   const int64_t planes = l.N * l.C, hw = l.HW * l.HW;
   const Tensor dy = gpu_random({planes}, 2);
@@ -178,7 +178,7 @@ const Upsample& upsample_setup(benchmark::State& state) {
 }
 
 void BM_UpsampleNearestCudaForward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const Upsample& l = upsample_setup(state);
   const int64_t planes = l.N * l.C, in = planes * l.HW * l.HW, out = in * l.factor * l.factor;
   const Tensor x = gpu_random({in}, 1);
@@ -192,7 +192,7 @@ void BM_UpsampleNearestCudaForward(benchmark::State& state) {
 }
 
 void BM_UpsampleNearestCudaBackward(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const Upsample& l = upsample_setup(state);
   const int64_t planes = l.N * l.C, in = planes * l.HW * l.HW, out = in * l.factor * l.factor;
   const Tensor dy = gpu_random({out}, 2);

@@ -46,7 +46,7 @@ void set_rates(benchmark::State& state, int64_t n) {
 }
 
 void BM_GumbelFillCuda(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const int64_t n = setup(state);
   const auto v = medtex::gpu::GumbelVersion(state.range(1));
   Tensor out = Tensor::empty({n}, DType::F32, Device::cuda());
@@ -58,7 +58,7 @@ void BM_GumbelFillCuda(benchmark::State& state) {
 }
 
 void BM_UniformFillCuda(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const int64_t n = setup(state);
   const auto v = medtex::gpu::RandomVersion(state.range(1));
   Tensor out = Tensor::empty({n}, DType::F32, Device::cuda());
@@ -70,7 +70,7 @@ void BM_UniformFillCuda(benchmark::State& state) {
 }
 
 void BM_NormalFillCuda(benchmark::State& state) {
-  if (!medtex::bench::gpu_ready(state)) return;
+  if (!medtex::bench::gpu_ready(state) || !medtex::bench::emulator_allows(state, state.range(0) == 3)) return;
   const int64_t n = setup(state);
   const auto v = medtex::gpu::RandomVersion(state.range(1));
   Tensor out = Tensor::empty({n}, DType::F32, Device::cuda());

@@ -53,7 +53,7 @@ const std::vector<ReduceCase> kReduces = {
 };
 
 void BM_ReduceSum(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::ReduceVersion(state.range(0));
   const ReduceCase& c = kReduces[size_t(state.range(1))];
   Shape out;
@@ -85,7 +85,7 @@ const std::vector<MaxCase> kMaxes = {
 };
 
 void BM_MaxForward(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::MaxVersion(state.range(0));
   const MaxCase& c = kMaxes[size_t(state.range(1))];
   const Tensor x = gpu_random({c.outer, c.D, c.inner}, 1);
@@ -104,7 +104,7 @@ BENCHMARK(BM_MaxForward)
     ->UseManualTime();
 
 void BM_MaxBackward(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::MaxVersion(state.range(0));
   const MaxCase& c = kMaxes[size_t(state.range(1))];
   const Tensor x = gpu_random({c.outer, c.D, c.inner}, 1);

@@ -61,7 +61,7 @@ const std::vector<cpu::SoftmaxShape> kSoftmaxShapes = {
 };
 
 void BM_Softmax(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::SoftmaxVersion(state.range(0));
   const cpu::SoftmaxShape s = kSoftmaxShapes[size_t(state.range(1))];
   const bool log = state.range(2) & 1, backward = state.range(2) & 2;
@@ -99,7 +99,7 @@ BENCHMARK(BM_Softmax)
 const std::vector<std::pair<int64_t, int64_t>> kLogits = {{3, 5}, {256, 1000}, {32, 5}, {64, 8192}};
 
 void BM_CrossEntropy(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::CrossEntropyVersion(state.range(0));
   const auto [n, c] = kLogits[size_t(state.range(1))];
   const bool backward = state.range(2) != 0;
@@ -131,7 +131,7 @@ BENCHMARK(BM_CrossEntropy)
     ->UseManualTime();
 
 void BM_CrossEntropySoft(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::CrossEntropyVersion(state.range(0));
   const auto [n, c] = kLogits[size_t(state.range(1))];
   const bool backward = state.range(2) != 0;
@@ -161,7 +161,7 @@ BENCHMARK(BM_CrossEntropySoft)
 
 // kl_div(log_q, p) and bce_with_logits(x, y) forwards: the fixed-chunk sums.
 void BM_KlDivForward(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::KlDivVersion(state.range(0));
   const auto [n, c] = kLogits[size_t(state.range(1))];
   const Tensor lq = gpu_random({n, c}, 1, -9, -5), p = gpu_random({n, c}, 2, 0, 0.002f);
@@ -178,7 +178,7 @@ BENCHMARK(BM_KlDivForward)
     ->UseManualTime();
 
 void BM_BceForward(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto v = gpu::BceWithLogitsVersion(state.range(0));
   const auto [n, c] = kLogits[size_t(state.range(1))];
   const Tensor x = gpu_random({n, c}, 1, -6, 6), y = gpu_random({n, c}, 2, 0, 1);
@@ -196,7 +196,7 @@ BENCHMARK(BM_BceForward)
 
 // The elementwise backwards (one version each).
 void BM_LossBackwards(benchmark::State& state) {
-  if (!bench::gpu_ready(state)) return;
+  if (!bench::gpu_ready(state) || !bench::emulator_allows(state, state.range(1) == 0)) return;
   const auto [n, c] = kLogits[size_t(state.range(0))];
   const bool kl = state.range(1) == 0;
   const Tensor a = gpu_random({n, c}, 1, -6, -1), b = gpu_random({n, c}, 2, 0, 0.002f);

@@ -23,6 +23,7 @@
 #include "bench/kernels/bench_util.h"
 #include "engine/tensor.h"
 #include "kernels/runtime/gpu.h"
+#include "kernels/vendor/vendor.h"
 
 namespace medtex::bench {
 
@@ -63,6 +64,29 @@ inline bool gpu_ready(benchmark::State& state) {
 }
 
 inline bool gpu_emulated() { return gpu::active() == gpu::Backend::kEmulated; }
+
+// Under the emulator only a benchmark's toy case runs (a real size would run
+// for hours); the others skip, saying so. `toy`: this case is the toy one.
+inline bool emulator_allows(benchmark::State& state, bool toy) {
+  if (!gpu_emulated() || toy) return true;
+  state.SkipWithError("emulated: only the toy size runs under the emulator");
+  return false;
+}
+
+// The vendor path (cuBLAS/cuDNN; version number 9 in the gemm, conv2d and
+// batchnorm2d benchmarks) beside ours: on a real GPU with the libraries only;
+// otherwise the case skips, saying why.
+inline constexpr int64_t kVendorVersion = 9;
+inline bool vendor_allows(benchmark::State& state, bool is_vendor) {
+  if (!is_vendor) return true;
+  std::string why;
+  if (gpu_emulated()) why = "vendor: cuBLAS/cuDNN need a real GPU";
+  else if (!vendor::cublas().loaded) why = "vendor: cuBLAS unavailable: " + vendor::cublas().detail;
+  else if (!vendor::cudnn().loaded) why = "vendor: cuDNN unavailable: " + vendor::cudnn().detail;
+  if (why.empty()) return true;
+  state.SkipWithError(why.c_str());
+  return false;
+}
 
 // One call of `body` per iteration, timed between two device synchronisations.
 template <class F>
