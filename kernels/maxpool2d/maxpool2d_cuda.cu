@@ -4,25 +4,18 @@
 #include <cstdint>
 
 #include "kernels/maxpool2d/maxpool2d_cuda.cuh"
+#include "kernels/common/pool_geometry.h"
 #include "kernels/runtime/gpu.h"
 
 namespace medtex::gpu::SIMT_NS {
 
 namespace {
 constexpr int kBlock = 256;
-
-void check_params(const char* op, const cpu::MaxPool2dParams& p) {
-  MT_CHECK(p.planes >= 0 && p.h >= 0 && p.w >= 0 && p.oh >= 0 && p.ow >= 0 &&
-               p.h * p.w <= INT32_MAX && p.oh * p.ow <= INT32_MAX && p.kernel >= 1 &&
-               p.stride >= 1 && p.padding >= 0,
-           op, ": bad geometry: planes=", p.planes, " ", p.h, "x", p.w, " -> ", p.oh, "x", p.ow,
-           " kernel ", p.kernel, " stride ", p.stride, " padding ", p.padding);
-}
 }  // namespace
 
 void maxpool2d_forward(const cpu::MaxPool2dParams& p, const float* x, float* y, int32_t* argmax,
                        MaxPool2dVersion v) {
-  check_params("maxpool2d_forward", p);
+  check_pool_geometry("maxpool2d_forward", p);
   const int64_t total = p.planes * p.oh * p.ow;
   if (total == 0) return;
   const dim3 grid(blocks_for(total, kBlock)), block(kBlock);
@@ -39,7 +32,7 @@ void maxpool2d_forward(const cpu::MaxPool2dParams& p, const float* x, float* y, 
 
 void maxpool2d_backward(const cpu::MaxPool2dParams& p, const int32_t* argmax, const float* dy,
                         float* dx, MaxPool2dVersion v) {
-  check_params("maxpool2d_backward", p);
+  check_pool_geometry("maxpool2d_backward", p);
   const int64_t total = p.planes * p.h * p.w;
   if (total == 0) return;
   const dim3 grid(blocks_for(total, kBlock)), block(kBlock);

@@ -1,6 +1,8 @@
 // The raw device layer (device.h) for both backends: cudart calls under
 // nvcc, host memory for the emulator, where "device" pointers are host
 // pointers and kernels run before launch() returns.
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +47,14 @@ simt::Error last_error() { return simt::Error(); }
 #else  // nvcc: the CUDA runtime
 
 int device_count(std::string* why) {
+  // Without the driver library cudart says "CUDA driver version is
+  // insufficient for CUDA runtime version"; say what is really missing.
+  if (void* driver = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    dlclose(driver);
+  } else {
+    if (why) *why = "no NVIDIA driver (libcuda.so.1 not found)";
+    return 0;
+  }
   int count = 0;
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {

@@ -65,29 +65,23 @@ Opened* open(Backend b) {
   return o;
 }
 
-// Function tables over the two namespaces, so open<> can be written once.
-struct EmuImpl {
-  static constexpr auto open_device = &emu_impl::open_device;
-  static constexpr auto raw_malloc = &emu_impl::raw_malloc;
-  static constexpr auto raw_free = &emu_impl::raw_free;
-  static constexpr auto pinned_malloc = &emu_impl::pinned_malloc;
-  static constexpr auto pinned_free = &emu_impl::pinned_free;
-  static constexpr auto copy = &emu_impl::copy;
-  static constexpr auto synchronize = &emu_impl::synchronize;
-  static constexpr auto last_error = &emu_impl::last_error;
-};
+// The raw layer of one build as a type, so that open<> is written once.
+#define MT_RAW_LAYER(Name, ns)                                    \
+  struct Name {                                                   \
+    static constexpr auto open_device = &ns::open_device;         \
+    static constexpr auto raw_malloc = &ns::raw_malloc;           \
+    static constexpr auto raw_free = &ns::raw_free;               \
+    static constexpr auto pinned_malloc = &ns::pinned_malloc;     \
+    static constexpr auto pinned_free = &ns::pinned_free;         \
+    static constexpr auto copy = &ns::copy;                       \
+    static constexpr auto synchronize = &ns::synchronize;         \
+    static constexpr auto last_error = &ns::last_error;           \
+  };
+MT_RAW_LAYER(EmuImpl, emu_impl)
 #if MEDTEX_HAVE_CUDA
-struct CudaImpl {
-  static constexpr auto open_device = &cuda_impl::open_device;
-  static constexpr auto raw_malloc = &cuda_impl::raw_malloc;
-  static constexpr auto raw_free = &cuda_impl::raw_free;
-  static constexpr auto pinned_malloc = &cuda_impl::pinned_malloc;
-  static constexpr auto pinned_free = &cuda_impl::pinned_free;
-  static constexpr auto copy = &cuda_impl::copy;
-  static constexpr auto synchronize = &cuda_impl::synchronize;
-  static constexpr auto last_error = &cuda_impl::last_error;
-};
+MT_RAW_LAYER(CudaImpl, cuda_impl)
 #endif
+#undef MT_RAW_LAYER
 
 void checked(const simt::Error& e, const char* call, const char* what, size_t bytes) {
   MT_CHECK(e.ok(), "cuda: ", call, " of ", bytes, " bytes for ", what, ": ", e.message());
