@@ -218,12 +218,13 @@ __device__ __forceinline__ void gemm_v3_step(const float* a_tile, const float* b
 // + tile_col.
 //
 // Occupancy: there is no double buffering, so another resident block has to
-// hide each block's staging. The launch bounds ask for 2 blocks per SM of the
-// 8x8 kernel (128 registers) and 3 of the 4x4 one (at most 85, nvcc 13 uses
-// 77-80 on sm_90); ptxas -v shows no spills for either. Unbounded, the 8x8
-// kernel took 161-167 registers: one block per SM.
+// hide each block's staging. The launch bounds ask for 3 blocks per SM of the
+// 4x4 kernel (at most 85 registers; nvcc 13 uses 77-80) and 1 of the 8x8 one
+// (149-167 registers by architecture). Bounded to 2 blocks (128 registers)
+// the 8x8 kernel fitted on sm_90 but spilled 68 bytes on sm_80, 86 and 89,
+// which tools/build refuses; one block of 8 warps per SM is what it gets.
 template <int kRM, int kRN, int kBK, bool kTransA, bool kTransB, bool kVec>
-__global__ void __launch_bounds__(kGemmV3Threads, kRM* kRN > 1 ? 2 : 3)
+__global__ void __launch_bounds__(kGemmV3Threads, kRM* kRN > 1 ? 1 : 3)
     gemm_v3(int M, int N, int K, float alpha, const float* __restrict__ A, int64_t lda,
             const float* __restrict__ B, int64_t ldb, float beta, float* __restrict__ C,
             int64_t ldc, int tiles_n, bool vec_c) {

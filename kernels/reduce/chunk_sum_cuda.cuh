@@ -45,9 +45,13 @@ __global__ void __launch_bounds__(kBlock)
   GroupReduce<kBlock> group(scratch);
   const int64_t chunks = (n + kFixedChunk - 1) / kFixedChunk;
   for (int64_t k = blockIdx.x; k < chunks; k += gridDim.x) {
-    const int64_t end = (k + 1) * kFixedChunk < n ? (k + 1) * kFixedChunk : n;
+    // The chunk's own pointers and a 32-bit count keep 64-bit index
+    // arithmetic out of the loop (it spilled on sm_80 around the double log).
+    const float* ca = a + k * kFixedChunk;
+    const float* cb = b + k * kFixedChunk;
+    const int len = int((k + 1) * kFixedChunk < n ? kFixedChunk : n - k * kFixedChunk);
     double s = 0.0;
-    for (int64_t i = k * kFixedChunk + threadIdx.x; i < end; i += kBlock) s += Term::at(a[i], b[i]);
+    for (int i = int(threadIdx.x); i < len; i += kBlock) s += Term::at(ca[i], cb[i]);
     s = group.sum(s);
     if (threadIdx.x == 0) part[k] = s;
   }
