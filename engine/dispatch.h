@@ -51,10 +51,10 @@ void dispatch(const char* op, const Tensor& t, Cpu&& cpu, Cuda&& cuda) {
   dispatch_float(op, t, cpu);
 }
 
-// Integer index tensors (labels): int32 or int64, on the CPU.
+// Integer index tensors (labels): f(int32_t{}) or f(int64_t{}), on any
+// device; anything else fails naming the op.
 template <class F>
-void dispatch_index(const char* op, const Tensor& t, F&& f) {
-  MT_CHECK(t.device().is_cpu(), op, ": no ", t.device().str(), " kernel (", t.str(), ")");
+void dispatch_index_type(const char* op, const Tensor& t, F&& f) {
   switch (t.dtype()) {
     case DType::I32:
       f(int32_t{});
@@ -65,6 +65,13 @@ void dispatch_index(const char* op, const Tensor& t, F&& f) {
     default:
       fail(op, ": expects an int32 or int64 index tensor, got ", t.str());
   }
+}
+
+// The same for code that reads the indices on the host: CPU tensors only.
+template <class F>
+void dispatch_index(const char* op, const Tensor& t, F&& f) {
+  MT_CHECK(t.device().is_cpu(), op, ": no ", t.device().str(), " kernel (", t.str(), ")");
+  dispatch_index_type(op, t, f);
 }
 
 }  // namespace medtex

@@ -18,21 +18,6 @@ void check_logits(const char* op, const Tensor& logits, const Tensor& other) {
            " (a mean over no rows or a softmax over no classes is undefined)");
 }
 
-// The label type on any device (dispatch_index is the CPU-only form).
-template <class F>
-void with_label_type(const char* op, const Tensor& labels, F&& f) {
-  switch (labels.dtype()) {
-    case DType::I32:
-      f(int32_t{});
-      return;
-    case DType::I64:
-      f(int64_t{});
-      return;
-    default:
-      fail(op, ": expects an int32 or int64 index tensor, got ", labels.str());
-  }
-}
-
 }  // namespace
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
@@ -48,7 +33,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
   // On cuda the labels are checked on the device (cross_entropy_cuda.h); only
   // a bad row's label is copied back, for the message.
   if (labels.device().is_cuda()) {
-    with_label_type("cross_entropy", labels, [&](auto izero) {
+    dispatch_index_type("cross_entropy", labels, [&](auto izero) {
       using I = decltype(izero);
       const int64_t bad = MT_GPU(cross_entropy_first_bad_label<I>)(n, c, labels.data<I>());
       if (bad < 0) return;
@@ -80,7 +65,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
         });
       },
       [&] {
-        with_label_type("cross_entropy", labels, [&](auto izero) {
+        dispatch_index_type("cross_entropy", labels, [&](auto izero) {
           using I = decltype(izero);
           MT_GPU(cross_entropy_forward<I>)(n, c, logits.data<float>(), labels.data<I>(),
                                            lse.data<double>(), loss.data<float>(),
@@ -107,7 +92,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& labels) {
                       },
                       [&] {
                         // dloss stays on the device: scale = dloss / n is formed there.
-                        with_label_type("cross_entropy backward", saved_labels, [&](auto izero) {
+                        dispatch_index_type("cross_entropy backward", saved_labels, [&](auto izero) {
                           using I = decltype(izero);
                           MT_GPU(cross_entropy_backward<I>)(
                               n, c, saved_x.data<float>(), saved_labels.data<I>(),

@@ -7,6 +7,7 @@
 #include "kernels/common/error.h"
 #include "kernels/conv2d/conv2d_cuda.cuh"
 #include "kernels/runtime/gpu.h"
+#include "kernels/runtime/scratch.h"
 #include "kernels/vendor/vendor.h"
 
 namespace medtex::gpu::SIMT_NS {
@@ -67,21 +68,6 @@ void launch_igemm(const Prob& prob, int64_t rows, int64_t cols, int64_t depth, i
         op, Shapes{p, v});
 }
 
-// Device scratch for the weight gradient's partial sums. Freed right after
-// the launches: every kernel runs on the one stream, so a later user of the
-// cached block runs after the reduce that reads it.
-class Scratch {
- public:
-  explicit Scratch(size_t bytes)
-      : p_(bytes > 0 ? gpu::alloc(bytes, "conv2d weight partials") : nullptr) {}
-  ~Scratch() { gpu::free(p_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* get() const { return static_cast<float*>(p_); }
-
- private:
-  void* p_;
-};
 
 }  // namespace
 
@@ -159,7 +145,9 @@ void conv2d_backward_weight(const cpu::Conv2dParams& p, const float* x, const fl
     return;
   }
   const Conv2dWeightSplit split = conv2d_weight_split(p, v);
-  const Scratch partial(split.slices > 1 ? size_t(split.slices * weights) * sizeof(float) : 0);
+  // Freed right after the launches: every kernel runs on the one stream.
+  const DeviceScratch<float> partial(split.slices > 1 ? split.slices * weights : 0,
+                                     "conv2d weight partials");
   // float4 runs of dy along (img, pixel): a run of 4 from a multiple of 4
   // stays in one image and starts 16-byte aligned. Slices start at
   // multiples of the tile depth, so at multiples of 4 too.

@@ -5,7 +5,7 @@
 
 #include "kernels/cross_entropy/cross_entropy_cuda.cuh"
 #include "kernels/reduce/reduce_cuda.h"
-#include "kernels/reduce/scratch_cuda.h"
+#include "kernels/runtime/scratch.h"
 #include "kernels/runtime/gpu.h"
 
 namespace medtex::gpu::SIMT_NS {

@@ -15,7 +15,7 @@
 #include "kernels/common/parallel.h"
 #include "kernels/reduce/group_reduce_cuda.cuh"
 #include "kernels/reduce/reduce_cuda.h"
-#include "kernels/reduce/scratch_cuda.h"
+#include "kernels/runtime/scratch.h"
 #include "kernels/runtime/gpu.h"
 #include "kernels/simt/simt.h"
 

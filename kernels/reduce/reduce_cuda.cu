@@ -7,7 +7,7 @@
 #include "kernels/memory/memory_cuda.h"
 #include "kernels/reduce/reduce.h"
 #include "kernels/reduce/reduce_cuda.cuh"
-#include "kernels/reduce/scratch_cuda.h"
+#include "kernels/runtime/scratch.h"
 #include "kernels/runtime/gpu.h"
 
 namespace medtex::gpu::SIMT_NS {

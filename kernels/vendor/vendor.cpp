@@ -7,6 +7,7 @@
 
 #include "kernels/common/error.h"
 #include "kernels/runtime/gpu.h"
+#include "kernels/runtime/scratch.h"
 
 // Types and prototypes only: nothing is linked, every function comes from
 // dlsym. cuDNN is a separate download from the toolkit: without its headers
@@ -268,17 +269,6 @@ struct ConvDescs {
   ConvDescs& operator=(const ConvDescs&) = delete;
 };
 
-// Device scratch from the caching allocator, for cuDNN's workspaces.
-struct Workspace {
-  void* p = nullptr;
-  size_t bytes = 0;
-  explicit Workspace(size_t n) : bytes(n) {
-    if (n) p = gpu::alloc(n, "a cuDNN workspace");
-  }
-  ~Workspace() { gpu::free(p); }
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-};
 
 struct BnDescs {
   Cudnn& d;
@@ -310,10 +300,10 @@ void conv2d_forward(const cpu::Conv2dParams& p, const float* x, const float* w, 
   check_dnn(d.fwd_algo(d.handle, desc.x, desc.w, desc.conv, desc.y, 1, &found, &perf), "forward algorithm");
   size_t ws_bytes = 0;
   check_dnn(d.fwd_ws(d.handle, desc.x, desc.w, desc.conv, desc.y, perf.algo, &ws_bytes), "forward workspace");
-  Workspace ws(ws_bytes);
+  const gpu::DeviceScratch<char> ws(int64_t(ws_bytes), "a cuDNN workspace");
   const float one = 1.f, zero = 0.f;
-  check_dnn(d.fwd(d.handle, &one, desc.x, x, desc.w, w, desc.conv, perf.algo, ws.p, ws.bytes, &zero,
-                  desc.y, y),
+  check_dnn(d.fwd(d.handle, &one, desc.x, x, desc.w, w, desc.conv, perf.algo, ws.get(), ws_bytes,
+                  &zero, desc.y, y),
             "convolution forward");
   if (b != nullptr) check_dnn(d.add_tensor(d.handle, &one, desc.bias, b, &one, desc.y, y), "bias");
 }
@@ -328,9 +318,9 @@ void conv2d_backward_input(const cpu::Conv2dParams& p, const float* dy, const fl
   size_t ws_bytes = 0;
   check_dnn(d.bwd_data_ws(d.handle, desc.w, desc.y, desc.conv, desc.x, perf.algo, &ws_bytes),
             "backward-data workspace");
-  Workspace ws(ws_bytes);
+  const gpu::DeviceScratch<char> ws(int64_t(ws_bytes), "a cuDNN workspace");
   const float one = 1.f, zero = 0.f;
-  check_dnn(d.bwd_data(d.handle, &one, desc.w, w, desc.y, dy, desc.conv, perf.algo, ws.p, ws.bytes,
+  check_dnn(d.bwd_data(d.handle, &one, desc.w, w, desc.y, dy, desc.conv, perf.algo, ws.get(), ws_bytes,
                        &zero, desc.x, dx),
             "convolution backward data");
 }
@@ -348,9 +338,9 @@ void conv2d_backward_weight(const cpu::Conv2dParams& p, const float* x, const fl
     size_t ws_bytes = 0;
     check_dnn(d.bwd_filter_ws(d.handle, desc.x, desc.y, desc.conv, desc.w, perf.algo, &ws_bytes),
               "backward-filter workspace");
-    Workspace ws(ws_bytes);
-    check_dnn(d.bwd_filter(d.handle, &one, desc.x, x, desc.y, dy, desc.conv, perf.algo, ws.p,
-                           ws.bytes, &one, desc.w, dw),
+    const gpu::DeviceScratch<char> ws(int64_t(ws_bytes), "a cuDNN workspace");
+    check_dnn(d.bwd_filter(d.handle, &one, desc.x, x, desc.y, dy, desc.conv, perf.algo, ws.get(),
+                           ws_bytes, &one, desc.w, dw),
               "convolution backward filter");
   }
   if (db != nullptr)

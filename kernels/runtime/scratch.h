@@ -1,6 +1,6 @@
 // Temporary device memory for a launcher (partial sums, per-row losses, error
-// flags), from the active backend's caching allocator and handed back when
-// the launcher returns. Safe without a synchronisation: every kernel runs on
+// flags, cuDNN workspaces), n elements of T from the active backend's caching
+// allocator, handed back when the launcher returns. Safe without a synchronisation: every kernel runs on
 // the one stream, so a later user of the same block runs after the kernels
 // that used it here.
 #pragma once
