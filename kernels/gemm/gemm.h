@@ -20,6 +20,8 @@
 
 #include <cstdint>
 
+#include "kernels/common/cpu_isa.h"
+
 namespace medtex::cpu {
 
 // A: [M, K] with row stride lda, or [K, M] when trans_a (op(A) = A^T).
@@ -28,5 +30,13 @@ namespace medtex::cpu {
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// The same with the micro-kernel of a given vector extension (capped at what
+// the CPU supports; double always uses the baseline one): for the tests that
+// pin every extension to the baseline's bits, and for the benchmarks. gemm()
+// uses active_isa().
+template <class T>
+void gemm_isa(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+              const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
 }  // namespace medtex::cpu

@@ -10,10 +10,14 @@
 //           for each MR sliver of A      [KC, MR]
 //             micro-kernel: an MR x NR block of C held in registers
 //
-// The micro-kernel is plain C++ that g++ -O3 unrolls and vectorises with the
-// baseline SSE2 of x86-64 (4 floats or 2 doubles per register): the MR x NR
+// The baseline micro-kernel is plain C++ that g++ -O3 unrolls and vectorises
+// with the SSE2 of x86-64 (4 floats or 2 doubles per register): the MR x NR
 // accumulators are MR * NR / 4 registers, a B row is NR / 4 more and a
 // broadcast A element one more, which must fit in the 16 xmm registers.
+// For float there are two wider ones, compiled with GCC's target attribute
+// and chosen at run time (kernels/common/cpu_isa.h): AVX2 (6 x 16 in 12 ymm
+// registers) and AVX-512 (8 x 32 in 16 zmm registers). They use a separate
+// multiply and add, never FMA, so their bits equal the baseline's.
 //
 // Determinism: the K loop is outermost of the per-element work and runs in
 // increasing order; between K blocks the running sum of each C element is
@@ -26,21 +30,30 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/common/cpu_isa.h"
 #include "kernels/common/parallel.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define MEDTEX_GEMM_X86 1
+#endif
 
 namespace medtex::cpu {
 
 namespace {
 
-// Register and cache blocking per scalar type. Measured on the dev machine
-// (Xeon, 48 KiB L1d, 2 MiB L2 per core), see bench/kernels/bench_gemm.cpp.
+// Register and cache blocking per kernel. Measured on the dev machine (Xeon,
+// 48 KiB L1d, 2 MiB L2 per core), see bench/kernels/bench_gemm.cpp. Each
+// policy names its register tile MR x NR and a `full` micro-kernel for a
+// whole tile; `Generic` is the portable one (any T, partial tiles included).
 template <class T>
-struct Blocking;
+struct Generic;
 
 template <>
-struct Blocking<float> {
+struct Generic<float> {
   static constexpr int MR = 6;  // 6 x 8 floats = 12 xmm accumulators
   static constexpr int NR = 8;
   static constexpr int64_t KC = 256;   // a B sliver: 256 x 8 x 4 B = 8 KiB of L1
@@ -50,7 +63,7 @@ struct Blocking<float> {
 };
 
 template <>
-struct Blocking<double> {
+struct Generic<double> {
   static constexpr int MR = 6;  // 6 x 4 doubles = 12 xmm accumulators
   static constexpr int NR = 4;
   static constexpr int64_t KC = 256;
@@ -152,6 +165,103 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* _
   }
 }
 
+#ifdef MEDTEX_GEMM_X86
+// The wide float kernels: whole MR x NR tiles only (Wide<> below runs edge
+// tiles through a padded copy). Per element: start, then acc = acc + a * b
+// with the product rounded before the sum, k = 0 .. kc-1: the generic
+// kernel's arithmetic, so the same bits.
+struct Avx2 {
+  static constexpr int MR = 6;  // 6 x 16 floats = 12 ymm accumulators
+  static constexpr int NR = 16;
+  static constexpr int64_t KC = 256;  // a B sliver: 16 KiB of L1
+  static constexpr int64_t MC = 96;
+  static constexpr int64_t NB = 256;
+  static constexpr int64_t NC = 4096;
+
+  __attribute__((target("avx2"))) static void full(int64_t kc, const float* __restrict a,
+                                                   const float* __restrict b, float* __restrict c,
+                                                   int64_t ldc, float beta) {
+    __m256 acc[MR][2];
+    for (int i = 0; i < MR; ++i) {
+      for (int h = 0; h < 2; ++h) {
+        acc[i][h] = beta == 0.0f ? _mm256_setzero_ps() : _mm256_loadu_ps(c + i * ldc + 8 * h);
+        if (beta != 0.0f && beta != 1.0f) acc[i][h] = _mm256_mul_ps(acc[i][h], _mm256_set1_ps(beta));
+      }
+    }
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m256 b0 = _mm256_loadu_ps(b + k * NR), b1 = _mm256_loadu_ps(b + k * NR + 8);
+      for (int i = 0; i < MR; ++i) {
+        const __m256 ai = _mm256_broadcast_ss(a + k * MR + i);
+        acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_mul_ps(ai, b0));
+        acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_mul_ps(ai, b1));
+      }
+    }
+    for (int i = 0; i < MR; ++i) {
+      _mm256_storeu_ps(c + i * ldc, acc[i][0]);
+      _mm256_storeu_ps(c + i * ldc + 8, acc[i][1]);
+    }
+  }
+};
+
+struct Avx512 {
+  static constexpr int MR = 8;  // 8 x 32 floats = 16 zmm accumulators
+  static constexpr int NR = 32;
+  static constexpr int64_t KC = 256;  // a B sliver: 32 KiB of L1
+  static constexpr int64_t MC = 96;
+  static constexpr int64_t NB = 256;
+  static constexpr int64_t NC = 4096;
+
+  __attribute__((target("avx512f"))) static void full(int64_t kc, const float* __restrict a,
+                                                      const float* __restrict b,
+                                                      float* __restrict c, int64_t ldc,
+                                                      float beta) {
+    __m512 acc[MR][2];
+    for (int i = 0; i < MR; ++i) {
+      for (int h = 0; h < 2; ++h) {
+        acc[i][h] = beta == 0.0f ? _mm512_setzero_ps() : _mm512_loadu_ps(c + i * ldc + 16 * h);
+        if (beta != 0.0f && beta != 1.0f) acc[i][h] = _mm512_mul_ps(acc[i][h], _mm512_set1_ps(beta));
+      }
+    }
+    for (int64_t k = 0; k < kc; ++k) {
+      const __m512 b0 = _mm512_loadu_ps(b + k * NR), b1 = _mm512_loadu_ps(b + k * NR + 16);
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(a[k * MR + i]);
+        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_mul_ps(ai, b0));
+        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_mul_ps(ai, b1));
+      }
+    }
+    for (int i = 0; i < MR; ++i) {
+      _mm512_storeu_ps(c + i * ldc, acc[i][0]);
+      _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+    }
+  }
+};
+#endif  // MEDTEX_GEMM_X86
+
+// The micro-kernel call of a policy: Generic's handles edges itself; a wide
+// one runs an edge tile on a padded MR x NR copy of it (the padding rows and
+// columns compute zeros that are never stored back).
+template <class T, class P>
+void run_tile(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, int64_t mr, int64_t nr,
+              T beta) {
+  if constexpr (std::is_same_v<P, Generic<T>>) {
+    micro_kernel<T, P::MR, P::NR>(kc, a, b, c, ldc, mr, nr, beta);
+  } else {
+    if (mr == P::MR && nr == P::NR) {
+      P::full(kc, a, b, c, ldc, beta);
+      return;
+    }
+    T tile[P::MR * P::NR] = {};
+    if (beta != T(0)) {
+      for (int64_t i = 0; i < mr; ++i)
+        for (int64_t j = 0; j < nr; ++j) tile[i * P::NR + j] = c[i * ldc + j];
+    }
+    P::full(kc, a, b, tile, P::NR, beta);
+    for (int64_t i = 0; i < mr; ++i)
+      for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = tile[i * P::NR + j];
+  }
+}
+
 // C = beta * C, with beta == 0 writing zeros (never reading C).
 template <class T>
 void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
@@ -167,12 +277,9 @@ void scale_c(int64_t M, int64_t N, T beta, T* C, int64_t ldc) {
   }
 }
 
-}  // namespace
-
-template <class T>
-void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  using Bk = Blocking<T>;
+template <class T, class Bk>
+void gemm_blocked(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+                  const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   constexpr int MR = Bk::MR;
   constexpr int NR = Bk::NR;
   if (M <= 0 || N <= 0) return;
@@ -246,8 +353,8 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
           const int64_t nr = std::min<int64_t>(NR, nc - j);
           for (int64_t ms = ms0; ms < ms1; ++ms) {
             const int64_t i = ms * MR;
-            micro_kernel<T, MR, NR>(kc, ap + ms * MR * kc, bp + ns * NR * kc, C + i * ldc + jc + j,
-                                    ldc, std::min<int64_t>(MR, M - i), nr, start);
+            run_tile<T, Bk>(kc, ap + ms * MR * kc, bp + ns * NR * kc, C + i * ldc + jc + j, ldc,
+                            std::min<int64_t>(MR, M - i), nr, start);
           }
         }
       }
@@ -255,6 +362,38 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
   }
 }
 
+}  // namespace
+
+template <class T>
+void gemm_isa(Isa isa, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+              const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+#ifdef MEDTEX_GEMM_X86
+  if constexpr (std::is_same_v<T, float>) {
+    isa = std::min(isa, supported_isa());
+    if (isa == Isa::kAvx512) {
+      gemm_blocked<float, Avx512>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+    if (isa == Isa::kAvx2) {
+      gemm_blocked<float, Avx2>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+  }
+#endif
+  (void)isa;
+  gemm_blocked<T, Generic<T>>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  gemm_isa<T>(active_isa(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+template void gemm_isa<float>(Isa, bool, bool, int64_t, int64_t, int64_t, float, const float*,
+                              int64_t, const float*, int64_t, float, float*, int64_t);
+template void gemm_isa<double>(Isa, bool, bool, int64_t, int64_t, int64_t, double, const double*,
+                               int64_t, const double*, int64_t, double, double*, int64_t);
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
                           const float*, int64_t, float, float*, int64_t);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,

@@ -1,11 +1,13 @@
 // cpu::gemm against a plain triple loop in double, over all four transpose
 // combinations, alpha / beta, odd sizes that leave partial register tiles and
 // partial K blocks, and strided (ld > width) operands; plus its two promises:
-// beta == 0 ignores NaN in C, and the bits do not depend on the thread count.
+// beta == 0 ignores NaN in C, and the bits do not depend on the thread count
+// nor on the vector extension the float micro-kernel uses.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -154,6 +156,51 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
     EXPECT_EQ(results[0], results[2]) << c.M << "x" << c.N << "x" << c.K;
   }
 }
+
+// The AVX2 and AVX-512 micro-kernels give the baseline's bits on every case
+// (all transposes, alpha / beta, edge tiles, K blocks, padded strides), and
+// ignore NaN in C with beta == 0. On a CPU without the extension there is
+// nothing to run: the test says so and skips.
+class GemmIsa : public ::testing::TestWithParam<cpu::Isa> {};
+
+TEST_P(GemmIsa, BitwiseEqualToBaseline) {
+  const cpu::Isa isa = GetParam();
+  if (cpu::supported_isa() < isa) {
+    GTEST_SKIP() << "this CPU lacks " << cpu::isa_name(isa) << " (has "
+                 << cpu::isa_name(cpu::supported_isa()) << ")";
+  }
+  for (const Case& c : all_cases()) {
+    const int64_t pad = 3;
+    const int64_t a_rows = c.ta ? c.K : c.M, a_cols = c.ta ? c.M : c.K;
+    const int64_t b_rows = c.tb ? c.N : c.K, b_cols = c.tb ? c.K : c.N;
+    const int64_t lda = a_cols + pad, ldb = b_cols + pad, ldc = c.N + pad;
+    const auto A = random_vec<float>(size_t(a_rows * lda), 11);
+    const auto B = random_vec<float>(size_t(b_rows * ldb), 12);
+    const auto C0 = random_vec<float>(size_t(c.M * ldc), 13);
+    auto base = C0, wide = C0;
+    cpu::gemm_isa<float>(cpu::Isa::kBaseline, c.ta, c.tb, c.M, c.N, c.K, float(c.alpha), A.data(),
+                         lda, B.data(), ldb, float(c.beta), base.data(), ldc);
+    cpu::gemm_isa<float>(isa, c.ta, c.tb, c.M, c.N, c.K, float(c.alpha), A.data(), lda, B.data(),
+                         ldb, float(c.beta), wide.data(), ldc);
+    ASSERT_EQ(base, wide) << cpu::isa_name(isa) << " ta=" << c.ta << " tb=" << c.tb << " " << c.M
+                          << "x" << c.N << "x" << c.K << " alpha=" << c.alpha
+                          << " beta=" << c.beta;
+  }
+  const int64_t M = 13, N = 35, K = 9;
+  const auto A = random_vec<float>(size_t(M * K), 4);
+  const auto B = random_vec<float>(size_t(K * N), 5);
+  std::vector<float> C(size_t(M * N), std::numeric_limits<float>::quiet_NaN());
+  cpu::gemm_isa<float>(isa, false, false, M, N, K, 1.0f, A.data(), K, B.data(), N, 0.0f, C.data(),
+                       N);
+  for (float v : C) ASSERT_TRUE(std::isfinite(v));
+}
+
+INSTANTIATE_TEST_SUITE_P(WideKernels, GemmIsa,
+                         ::testing::Values(cpu::Isa::kAvx2, cpu::Isa::kAvx512),
+                         [](const ::testing::TestParamInfo<cpu::Isa>& p) {
+                           return p.param == cpu::Isa::kAvx2 ? std::string("Avx2")
+                                                                : std::string("Avx512");
+                         });
 
 }  // namespace
 }  // namespace medtex
