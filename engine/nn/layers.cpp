@@ -1,7 +1,9 @@
 #include "engine/nn/layers.h"
 
 #include <string>
+#include <vector>
 
+#include "engine/autograd.h"
 #include "engine/nn/init.h"
 #include "engine/ops.h"
 
@@ -65,6 +67,50 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   if (update) num_batches_tracked.data<int64_t>()[0] += 1;
   return ops::batchnorm2d(x, weight, bias, running_mean, running_var, is_training(), momentum, eps,
                           update);
+}
+
+namespace {
+void collect_batchnorms(Module& m, std::vector<BatchNorm2d*>& out) {
+  if (auto* bn = dynamic_cast<BatchNorm2d*>(&m)) out.push_back(bn);
+  for (const auto& [name, child] : m.children()) collect_batchnorms(*child, out);
+}
+}  // namespace
+
+void precise_batchnorm(Module& net, int64_t batches, const std::function<Tensor(int64_t)>& batch) {
+  MT_CHECK(batches >= 1, "precise_batchnorm: needs at least one batch, got ", batches);
+  MT_CHECK(!FreezeRunningStats::active(),
+           "precise_batchnorm: called under FreezeRunningStats, which would keep the statistics");
+  std::vector<BatchNorm2d*> bns;
+  collect_batchnorms(net, bns);
+  if (bns.empty()) return;
+  std::vector<double> momenta;
+  std::vector<int64_t> tracked;
+  for (BatchNorm2d* bn : bns) {
+    momenta.push_back(bn->momentum);
+    tracked.push_back(bn->num_batches_tracked.data<int64_t>()[0]);
+  }
+  const bool was_training = net.is_training();
+  auto restore = [&] {
+    for (size_t i = 0; i < bns.size(); ++i) {
+      bns[i]->momentum = momenta[i];
+      bns[i]->num_batches_tracked.data<int64_t>()[0] = tracked[i];
+    }
+    net.train(was_training);
+  };
+  try {
+    net.train();
+    NoGradGuard no_grad;
+    for (int64_t t = 0; t < batches; ++t) {
+      // Momentum 1 / (t + 1): after pass t the running value is the mean of
+      // the t + 1 batch values (pass 0 replaces the old one outright).
+      for (BatchNorm2d* bn : bns) bn->momentum = 1.0 / double(t + 1);
+      net.forward(batch(t));
+    }
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
 }
 
 Tensor ReLU::forward(const Tensor& x) { return ops::relu(x); }

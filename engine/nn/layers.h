@@ -2,6 +2,7 @@
 // torch.nn's parameter names, shapes and default initialisation.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <memory>
 
@@ -53,6 +54,18 @@ class FreezeRunningStats {
  private:
   bool prev_;
 };
+
+// Precise BatchNorm statistics (Wu & Johnson 2021, "Rethinking 'Batch' in
+// BatchNorm", "PreciseBN"): sets the running mean and variance of every
+// BatchNorm2d in `net` to the plain average, over `batches` forward passes
+// in training mode with the current weights, of the batch statistics (mean;
+// unbiased variance, as the running average uses); batch(i) is the input of
+// pass i. The exponential average training keeps mixes statistics of weights
+// that have since moved, and its eval-mode outputs can be far from what
+// training saw; this gives the population estimate for the weights as they
+// are. Nothing else changes: no graph, and the net's mode, the layers'
+// momenta and num_batches_tracked are restored.
+void precise_batchnorm(Module& net, int64_t batches, const std::function<Tensor(int64_t)>& batch);
 
 class ReLU : public Module {
  public:

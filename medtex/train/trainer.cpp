@@ -260,6 +260,7 @@ Metadata run_signature(const Nets& nets, const DataRef& labelled, const DataRef&
   m["run.augment"] = o.augment ? "1" : "0";
   m["run.seed"] = std::to_string(o.seed);
   m["run.keep"] = std::to_string(int(o.keep));
+  m["run.precise_bn_images"] = std::to_string(o.precise_bn_images);
   // The rows themselves, by a 64-bit FNV-1a hash of their stable sample ids.
   auto rows_hash = [](const DataRef& d) {
     uint64_t h = 1469598103934665603ull;
@@ -319,6 +320,7 @@ class Trainer {
   void save(int64_t step);
   void resume();
   void end_epoch(int64_t step);
+  void refresh_batchnorm();
   void report(const Progress& p) const;
 
   Nets nets_;
@@ -581,7 +583,33 @@ void Trainer::report(const Progress& p) const {
   }
 }
 
+void Trainer::refresh_batchnorm() {
+  if (o_.precise_bn_images <= 0) return;
+  // The student's own training images, labelled first; un-augmented, in
+  // their order (fixed, so the statistics are a pure function of the weights).
+  DataRef pick;
+  for (const DataRef* d : {&labelled_, &unlabeled_}) {
+    if (d->empty()) continue;
+    if (pick.set == nullptr) pick.set = d->set;
+    if (d->set != pick.set) break;  // two image sets: the first one's rows only
+    for (int64_t r : d->rows) {
+      if (int64_t(pick.rows.size()) >= o_.precise_bn_images) break;
+      pick.rows.push_back(r);
+    }
+  }
+  if (pick.empty()) return;
+  const int64_t bs = std::max<int64_t>(1, o_.eval_batch_size);
+  const int64_t n = pick.size();
+  // Whole batches only (a short last one would weigh as much as a full one).
+  nn::precise_batchnorm(*nets_.student, std::max<int64_t>(1, n / bs), [&](int64_t t) {
+    const int64_t b = t * bs, e = std::min(n, b + bs);
+    return normalized(gather_images(pick, b, e), nets_.student_config)
+        .to(nets_.student->device());
+  });
+}
+
 void Trainer::end_epoch(int64_t step) {
+  refresh_batchnorm();
   EpochRecord e;
   e.epoch = (step - 1) / steps_per_epoch_ + 1;
   e.steps = step;

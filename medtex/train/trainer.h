@@ -142,6 +142,17 @@ struct TrainOptions {
 
   int64_t eval_batch_size = 64;
 
+  // At the end of every epoch (so before validation, and on the weights
+  // training ends with), the student's BatchNorm running statistics are
+  // recomputed with its current weights over up to this many of its training
+  // images, un-augmented, eval_batch_size at a time (nn::precise_batchnorm):
+  // the labelled images first, then the unlabelled ones. Training itself is
+  // unchanged (it normalises with batch statistics). 0: keep the running
+  // averages training accumulated. Measured on the teacher at 64 px: without
+  // it the validation accuracy swung between 0.37 and 0.90 from epoch to
+  // epoch.
+  int64_t precise_bn_images = 1024;
+
   // Where the nets train: the CPU, or Device::cuda() (the backend selected by
   // gpu::use). Batches are prepared on the host and uploaded per step; the
   // nets are back on the CPU when training returns.

@@ -139,6 +139,54 @@ TEST(BatchNorm, FreezeRunningStatsKeepsBuffersButUsesBatchStatistics) {
   EXPECT_EQ(bn.num_batches_tracked.item(), 1);
 }
 
+// PreciseBN: the running statistics become the plain mean over the passes of
+// the batch means and unbiased batch variances (computed here in double), in
+// a BatchNorm nested two Sequentials deep; mode, momentum and the counter
+// are restored, and no graph is built.
+TEST(BatchNorm, PreciseStatisticsAreTheMeanOfTheBatchStatistics) {
+  Generator gen(5);
+  auto bn = std::make_shared<nn::BatchNorm2d>(2);
+  nn::Sequential net{std::make_shared<nn::Sequential>(
+      std::initializer_list<std::shared_ptr<nn::Module>>{bn, std::make_shared<nn::ReLU>()})};
+  std::vector<Tensor> batches;
+  for (int t = 0; t < 3; ++t) {
+    Tensor x = Tensor::empty({3, 2, 4, 5});
+    gen.normal_(x, 1.0 + t, 2.0 + t);
+    batches.push_back(x.set_requires_grad());
+  }
+  bn->forward(batches[0].detach());  // some history the recomputation must discard
+  bn->num_batches_tracked.data<int64_t>()[0] = 7;
+  net.eval();
+  nn::precise_batchnorm(net, 3, [&](int64_t t) { return batches[size_t(t)]; });
+  EXPECT_FALSE(net.is_training());
+  EXPECT_EQ(bn->momentum, 0.1);
+  EXPECT_EQ(bn->num_batches_tracked.item(), 7);
+  EXPECT_FALSE(batches[0].grad().defined());
+  const auto rm = bn->running_mean.to_vector<float>(), rv = bn->running_var.to_vector<float>();
+  for (int c = 0; c < 2; ++c) {
+    double mean_of_means = 0, mean_of_vars = 0;
+    for (const Tensor& x : batches) {
+      const auto v = x.to_vector<float>();
+      double s = 0, ss = 0;
+      int64_t m = 0;
+      for (int64_t n = 0; n < 3; ++n) {
+        for (int64_t i = 0; i < 20; ++i) {
+          const double a = v[size_t((n * 2 + c) * 20 + i)];
+          s += a;
+          ss += a * a;
+          ++m;
+        }
+      }
+      const double mu = s / double(m);
+      mean_of_means += mu / 3.0;
+      mean_of_vars += (ss - double(m) * mu * mu) / double(m - 1) / 3.0;
+    }
+    EXPECT_NEAR(rm[size_t(c)], mean_of_means, 1e-5) << c;
+    EXPECT_NEAR(rv[size_t(c)], mean_of_vars, 1e-4 * mean_of_vars) << c;
+  }
+  EXPECT_THROW(nn::precise_batchnorm(net, 0, [&](int64_t) { return batches[0]; }), Error);
+}
+
 // The tiny CNN with PyTorch's initial weights: training-mode logits, loss,
 // every parameter gradient, the running statistics after the step, and the
 // eval-mode logits all match torch.nn.

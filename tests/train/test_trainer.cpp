@@ -6,10 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/nn/layers.h"
 #include "engine/rng.h"
 #include "kernels/common/error.h"
 #include "kernels/common/parallel.h"
 #include "medtex/train/trainer.h"
+#include "tests/support/compare.h"
 #include "tests/train/train_test_util.h"
 
 namespace medtex {
@@ -145,6 +147,46 @@ TEST(Trainer, BitwiseIdenticalAcrossThreadCounts) {
   }
   set_num_threads(0);
   EXPECT_TRUE(test::same_state(*nets[0], *nets[1]));
+}
+
+// PreciseBN at the end of training: the running statistics are those
+// nn::precise_batchnorm computes on the training rows (here all of them in
+// one batch), not the exponential average; the trained weights are the same
+// as without it (training normalises with batch statistics either way).
+TEST(Trainer, PreciseBatchNormSetsTheRunningStatisticsOnly) {
+  set_num_threads(2);
+  const data::ImageSet set = test::synth_set(24, 32);
+  const models::ModelConfig cfg = test::tiny_config("cnn-small", 32, 0.25);
+  std::shared_ptr<nn::Module> nets[2];
+  train::TrainResult res[2];
+  for (int i = 0; i < 2; ++i) {
+    Generator init = Generator(9).fork("init");
+    nets[i] = models::make_model(cfg, init);
+    train::TrainOptions o = quick_options();
+    o.epochs = 2;
+    o.batch_size = 8;
+    o.eval_batch_size = 24;
+    o.precise_bn_images = i == 0 ? 0 : 1024;
+    res[i] = train::fit_supervised(*nets[i], cfg, train::all_rows(set), {}, o);
+  }
+  const auto a = nets[0]->state_dict(), b = nets[1]->state_dict();
+  int stats_differ = 0;
+  for (const auto& [name, t] : a) {
+    const bool stat = name.ends_with("running_mean") || name.ends_with("running_var");
+    if (stat) {
+      stats_differ += !test::bitwise_equal(t, b.at(name));
+    } else {
+      EXPECT_TRUE(test::bitwise_equal(t, b.at(name))) << name;
+    }
+  }
+  EXPECT_GT(stats_differ, 0);
+  // Recomputing on the trained net reproduces what the trainer left.
+  const auto before = nets[1]->state_dict();
+  nn::precise_batchnorm(*nets[1], 1, [&](int64_t) {
+    return train::normalized(train::gather_images(train::all_rows(set), 0, 24), res[1].config);
+  });
+  for (const auto& [name, t] : nets[1]->state_dict())
+    EXPECT_TRUE(test::bitwise_equal(t, before.at(name))) << name;
 }
 
 TEST(Trainer, WrongImageSizeOrClassCountFailsClearly) {
