@@ -1,5 +1,5 @@
-// Training-time augmentation: flips, random zoom/crop and shift, a small
-// rotation, colour jitter (brightness, contrast, saturation).
+// Training-time augmentation: flips, colour jitter (brightness, contrast,
+// saturation), and optionally random zoom/crop, shift and a small rotation.
 //
 // Determinism: the parameters of one sample are a pure function of a Philox
 // draw (seed, stream, epoch) and the sample's index, so they do not depend on
@@ -13,13 +13,22 @@
 
 namespace medtex::data {
 
+// The defaults are exact: a flip moves whole pixels, the colour jitter
+// changes no geometry. Rotation, zoom and shift resample bilinearly, which
+// blurs what is one or two pixels wide: at 64 px, where a microaneurysm is
+// about two pixels across, a teacher that reaches 0.97 on clean source
+// images reached 0.82 on the same images with rotate 10 / zoom 0.9-1.1 /
+// shift 0.05, and distilling through such views taught students the
+// teacher's answers on blurred images, not on real ones (agreement with the
+// teacher on clean clinic images 0.38 against 0.69 without). Turn them on
+// for larger images, where lesions span many pixels.
 struct AugmentOptions {
-  float hflip = 0.5f;        // probability of a left-right flip (a left eye looks like a right one)
-  float vflip = 0.0f;        // probability of an up-down flip (off: anatomy has an up)
-  float rotate_deg = 10.0f;  // rotation uniform in [-rotate_deg, rotate_deg]
-  float scale_min = 0.9f;    // zoom uniform in [scale_min, scale_max]; > 1 crops in,
-  float scale_max = 1.1f;    //   < 1 shows more surround
-  float translate = 0.05f;   // shift per axis uniform in [-t, t] of the side
+  float hflip = 0.5f;       // probability of a left-right flip (a left eye looks like a right one)
+  float vflip = 0.0f;       // probability of an up-down flip (off: anatomy has an up)
+  float rotate_deg = 0.0f;  // rotation uniform in [-rotate_deg, rotate_deg]
+  float scale_min = 1.0f;   // zoom uniform in [scale_min, scale_max]; > 1 crops in,
+  float scale_max = 1.0f;   //   < 1 shows more surround
+  float translate = 0.0f;   // shift per axis uniform in [-t, t] of the side
   float brightness = 0.1f;   // factor uniform in [1 - b, 1 + b]
   float contrast = 0.1f;     // factor about the image's mean grey, same form
   float saturation = 0.1f;   // factor about each pixel's grey, same form

@@ -304,8 +304,18 @@ TEST(Loader, StopsCleanlyMidEpoch) {
 
 // ---- augmentation -----------------------------------------------------------------------
 
+// The geometric options on (they are off by default, see below).
+AugmentOptions with_geometry() {
+  AugmentOptions o;
+  o.rotate_deg = 10.0f;
+  o.scale_min = 0.9f;
+  o.scale_max = 1.1f;
+  o.translate = 0.05f;
+  return o;
+}
+
 TEST(Augment, ParametersArePureFunctionsWithinRanges) {
-  const AugmentOptions o;
+  const AugmentOptions o = with_geometry();
   const PhiloxDraw d{7, 3, 0};
   int flips = 0;
   for (int64_t i = 0; i < 2000; ++i) {
@@ -324,6 +334,19 @@ TEST(Augment, ParametersArePureFunctionsWithinRanges) {
   EXPECT_NE(draw_augment(o, d, 1).angle, draw_augment(o, d, 2).angle);
   EXPECT_NE(draw_augment(o, d, 1).angle, draw_augment(o, PhiloxDraw{7, 3, 1}, 1).angle)
       << "another epoch, other parameters";
+}
+
+// By default nothing is resampled: flips and colour only, so a one-pixel
+// lesion stays one pixel.
+TEST(Augment, DefaultsMoveWholePixelsOnly) {
+  const AugmentOptions o;
+  for (int64_t i = 0; i < 200; ++i) {
+    const AugmentParams p = draw_augment(o, PhiloxDraw{7, 3, 0}, i);
+    ASSERT_EQ(p.angle, 0.0f);
+    ASSERT_EQ(p.scale, 1.0f);
+    ASSERT_EQ(p.tx, 0.0f);
+    ASSERT_EQ(p.ty, 0.0f);
+  }
 }
 
 TEST(Augment, IdentityCopiesAndFlipMirrorsExactly) {
@@ -356,7 +379,7 @@ TEST(Augment, SameBitsForAnyThreadCount) {
   const ImageSet set = small_set();
   const int S = set.size;
   const int64_t n = set.rows(), plane = 3 * int64_t(S) * S;
-  const AugmentOptions o;
+  const AugmentOptions o = with_geometry();
   auto run = [&](int threads) {
     std::vector<float> out(size_t(n * plane));
     const float* src = set.images.data<float>();
