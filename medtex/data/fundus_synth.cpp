@@ -52,12 +52,12 @@ DomainKnobs domain_preset(const std::string& name) {
     k.gain_r = {0.90f, 0.04f};
     k.gain_g = {1.12f, 0.05f};
     k.gain_b = {1.15f, 0.08f};
-    k.brightness = {0.84f, 0.10f};
-    k.blur = {0.007f, 0.002f};
-    k.vignetting = {0.55f, 0.10f};
-    k.noise = {0.028f, 0.008f};
-    k.field_of_view = {0.86f, 0.03f};
-    k.resolution = 0.7f;
+    k.brightness = {0.88f, 0.10f};
+    k.blur = {0.005f, 0.0015f};
+    k.vignetting = {0.45f, 0.10f};
+    k.noise = {0.018f, 0.006f};
+    k.field_of_view = {0.88f, 0.03f};
+    k.resolution = 0.85f;
   } else {
     fail("unknown preset '", name, "' (expected source or target)");
   }
