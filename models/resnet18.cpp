@@ -68,20 +68,27 @@ Tensor ResNet18::forward(const Tensor& x) {
   return head(features(x));
 }
 
-Tensor ResNet18::features(const Tensor& x) {
+Tensor ResNet18::features(const Tensor& x, int stage) {
+  MT_CHECK(stage >= 1 && stage <= 4, "resnet18: stage must be 1..4, got ", stage);
   MT_CHECK(x.defined() && x.ndim() == 4 && x.size(1) == in_channels_,
            "resnet18: expects images [N, ", in_channels_, ", H, W], got ",
            x.defined() ? x.str() : std::string("an undefined tensor"));
   Tensor h = ops::relu(bn1->forward(conv1->forward(x)));
   h = ops::maxpool2d(h, 3, 2, 1);
-  return layer4->forward(layer3->forward(layer2->forward(layer1->forward(h))));
+  nn::Sequential* stages[4] = {layer1.get(), layer2.get(), layer3.get(), layer4.get()};
+  for (int s = 0; s < stage; ++s) h = stages[s]->forward(h);
+  return h;
 }
 
-Tensor ResNet18::head(const Tensor& features) {
-  MT_CHECK(features.defined() && features.ndim() == 4 && features.size(1) == widths_[3],
-           "resnet18: head expects layer4 features [N, ", widths_[3], ", h, w], got ",
-           features.defined() ? features.str() : std::string("an undefined tensor"));
-  return fc->forward(ops::global_avgpool(features));
+Tensor ResNet18::head(const Tensor& features, int stage) {
+  MT_CHECK(stage >= 1 && stage <= 4, "resnet18: stage must be 1..4, got ", stage);
+  MT_CHECK(features.defined() && features.ndim() == 4 && features.size(1) == widths_[stage - 1],
+           "resnet18: head expects layer", stage, " features [N, ", widths_[stage - 1],
+           ", h, w], got ", features.defined() ? features.str() : std::string("an undefined tensor"));
+  nn::Sequential* stages[4] = {layer1.get(), layer2.get(), layer3.get(), layer4.get()};
+  Tensor h = features;
+  for (int s = stage; s < 4; ++s) h = stages[s]->forward(h);
+  return fc->forward(ops::global_avgpool(h));
 }
 
 }  // namespace medtex::models

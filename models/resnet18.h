@@ -40,15 +40,17 @@ class ResNet18 : public nn::Module {
   // x: [N, in_channels, H, W] -> logits [N, num_classes]. Any H, W >= 1 works
   // (64x64 ends layer4 at 2x2, 32x32 at 1x1). forward(x) = head(features(x)).
   Tensor forward(const Tensor& x) override;
-  // The net split at its last convolutional stage, for Grad-CAM
-  // (medtex/explain/grad_cam.h), which needs layer4's feature maps and the
-  // gradient of a logit with respect to them.
-  // x: [N, in_channels, H, W] -> layer4's output [N, widths()[3], h, w],
-  // h ~ H / 32 and w ~ W / 32 (2x2 at 64x64, 7x7 at 224x224).
-  Tensor features(const Tensor& x);
-  // features: [N, widths()[3], h, w] -> logits [N, num_classes]: global
-  // average pool, then fc.
-  Tensor head(const Tensor& features);
+  // The net split after a convolutional stage, for Grad-CAM
+  // (medtex/explain/grad_cam.h), which needs a stage's feature maps and the
+  // gradient of a logit with respect to them. stage 1..4 (layer1..layer4).
+  // x: [N, in_channels, H, W] -> that stage's output [N, widths()[stage-1],
+  // h, w], h ~ H / 2^(stage+1) (layer4: 2x2 at 64x64, 7x7 at 224x224; layer3:
+  // 4x4 at 64x64).
+  Tensor features(const Tensor& x, int stage = 4);
+  // features of `stage` -> logits [N, num_classes]: the remaining stages,
+  // global average pool, then fc. forward(x) = head(features(x, s), s) for
+  // every s.
+  Tensor head(const Tensor& features, int stage = 4);
 
   int num_classes() const { return num_classes_; }
   int in_channels() const { return in_channels_; }

@@ -30,7 +30,7 @@ Tensor grad_cam_map(const Tensor& features, const std::function<Tensor(const Ten
 }
 
 Tensor grad_cam(models::ResNet18& teacher, const Tensor& x, int patch, Upsample up,
-                int64_t batch_size) {
+                int64_t batch_size, int stage) {
   MT_CHECK(x.defined() && x.ndim() == 4 && x.size(0) >= 1,
            "grad-cam: expects images [N, C, H, W], got ",
            x.defined() ? x.str() : std::string("an undefined tensor"));
@@ -45,9 +45,9 @@ Tensor grad_cam(models::ResNet18& teacher, const Tensor& x, int patch, Upsample 
     Tensor a;
     {
       NoGradGuard no_grad;
-      a = teacher.features(rows(x, b, std::min(n, b + batch_size)));
+      a = teacher.features(rows(x, b, std::min(n, b + batch_size)), stage);
     }
-    const Tensor cam = grad_cam_map(a, [&](const Tensor& f) { return teacher.head(f); });
+    const Tensor cam = grad_cam_map(a, [&](const Tensor& f) { return teacher.head(f, stage); });
     const auto v = resize_to_grid(cam, grid_h, grid_w, up).to_vector<float>();
     out.insert(out.end(), v.begin(), v.end());
   }

@@ -9,7 +9,10 @@
 // 64x64 against the 8x8 grid: each map cell becomes a 4x4 block of equal
 // scores, ties that select_topk breaks towards the lower patch index), or
 // bilinear on request as in the paper. At such a coarse resolution Grad-CAM
-// can only point to a quadrant; that is the method, not a bug.
+// can only point to a quadrant; that is the method, not a bug. An earlier
+// stage (`stage` 3: layer3, 4x4 at 64x64) trades some of the class
+// specificity of the last stage for resolution, a common choice for small
+// inputs; the demo uses it and says so.
 #pragma once
 
 #include <cstdint>
@@ -29,11 +32,12 @@ namespace medtex::explain {
 Tensor grad_cam_map(const Tensor& features, const std::function<Tensor(const Tensor&)>& head,
                     const Tensor& classes = Tensor());
 
-// The teacher split as features / head (models/resnet18.h), in eval mode,
+// The teacher split as features / head after `stage` (models/resnet18.h; 4:
+// the last stage, as in the paper), in eval mode,
 // batch_size images at a time. x: [N, C, H, W] -> float32 [N, d] on the grid
 // of patch x patch squares. The teacher's mode, parameters and .grad are left
 // as they were.
 Tensor grad_cam(models::ResNet18& teacher, const Tensor& x, int patch,
-                Upsample up = Upsample::kNearest, int64_t batch_size = 64);
+                Upsample up = Upsample::kNearest, int64_t batch_size = 64, int stage = 4);
 
 }  // namespace medtex::explain

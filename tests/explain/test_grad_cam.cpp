@@ -123,6 +123,24 @@ TEST(GradCam, ResNet18ShapesAndTheTeacherLeftAlone) {
     EXPECT_TRUE(p.requires_grad()) << name;
   }
   EXPECT_THROW(explain::grad_cam(net, x, 6), Error);
+
+  // On layer3 the map is 4x4 at 64 px: 2x2 blocks of equal scores on the
+  // 8x8 grid, the cam of the net split after layer3.
+  const Tensor s3 = explain::grad_cam(net, x, 8, explain::Upsample::kNearest, 64, /*stage=*/3);
+  Tensor cam3;
+  {
+    explain::EvalMode eval(net);
+    explain::FrozenParameters frozen(net);
+    Tensor f3;
+    {
+      NoGradGuard no_grad;
+      f3 = net.features(x, 3);
+    }
+    cam3 = explain::grad_cam_map(f3, [&](const Tensor& f) { return net.head(f, 3); });
+  }
+  EXPECT_EQ(cam3.shape(), (Shape{3, 4, 4}));
+  EXPECT_TRUE(test::all_close(s3, explain::resize_to_grid(cam3, 8, 8), 1e-6, 1e-5));
+  EXPECT_FALSE(test::all_close(s3, s8, 1e-6, 1e-5));
 }
 
 }  // namespace

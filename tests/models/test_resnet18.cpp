@@ -157,8 +157,9 @@ TEST(ResNet18, MatchesTorchvision) {
   }
 }
 
-// Grad-CAM's split (medtex/explain/grad_cam.h): features is layer4's output,
-// head the pool and fc, and head(features(x)) is forward(x) bit for bit.
+// Grad-CAM's split (medtex/explain/grad_cam.h): features is layer4's output
+// (or an earlier stage's), head the rest, the pool and fc, and
+// head(features(x)) is forward(x) bit for bit.
 TEST(ResNet18, FeaturesThenHeadIsForward) {
   Generator gen(11);
   models::ResNet18 net(5, 0.125, gen);
@@ -178,6 +179,20 @@ TEST(ResNet18, FeaturesThenHeadIsForward) {
   EXPECT_TRUE(net.fc->weight.grad().defined());
   EXPECT_THROW(net.head(Tensor::zeros({1, 3, 2, 2})), Error);  // not layer4's width
   EXPECT_THROW(net.features(Tensor::zeros({1, 1, 32, 32})), Error);
+
+  // Split after any stage: layer s's output at 64 px is 16 / 2^(s-1) wide.
+  const Tensor x64 = test::random_float({2, 3, 64, 64}, 13);
+  NoGradGuard no_grad;
+  const Tensor full = net.forward(x64);
+  for (int stage = 1; stage <= 4; ++stage) {
+    const Tensor f = net.features(x64, stage);
+    const int64_t cells = 16 >> (stage - 1);
+    EXPECT_EQ(f.shape(), (Shape{2, net.widths()[stage - 1], cells, cells})) << stage;
+    EXPECT_TRUE(test::bitwise_equal(net.head(f, stage), full)) << stage;
+  }
+  EXPECT_THROW(net.head(net.features(x64, 3)), Error);  // layer3's maps into layer4's head
+  EXPECT_THROW(net.features(x64, 0), Error);
+  EXPECT_THROW(net.features(x64, 5), Error);
 }
 
 }  // namespace
