@@ -24,8 +24,9 @@ struct Forward {
 };
 
 // One pass of `net` on x; the probability is read at classes[n] when given.
+// x is on the host (masking happens there); the net runs on its own device.
 Forward run(nn::Module& net, const Tensor& x, const std::vector<int>* classes = nullptr) {
-  const Tensor logits = net.forward(x);
+  const Tensor logits = net.forward(x.to(net.device())).to(Device::cpu());
   MT_CHECK(logits.ndim() == 2 && logits.size(0) == x.size(0),
            "evaluate_explanations: the net must return logits [N, C], got ", logits.str());
   const int64_t n = logits.size(0), c = logits.size(1);
@@ -67,6 +68,11 @@ ExplanationEval evaluate_explanations(nn::Module& teacher, nn::Module* student,
   MT_CHECK(options.k >= 1 && options.k <= d, who, ": k = ", options.k, " is outside 1..", d);
   MT_CHECK(options.steps >= 1, who, ": steps must be >= 1, got ", options.steps);
   MT_CHECK(options.batch_size >= 1, who, ": batch_size must be >= 1, got ", options.batch_size);
+  const Tensor& student_images =
+      options.student_images.defined() ? options.student_images : images;
+  MT_CHECK(student_images.shape() == images.shape(), who,
+           ": the student's images must have the teacher's shape ", images.shape(), ", got ",
+           student_images.shape());
 
   Tensor masks;  // float32 [N, H', W'] or undefined
   if (lesion_masks.defined()) {
@@ -116,7 +122,10 @@ ExplanationEval evaluate_explanations(nn::Module& teacher, nn::Module* student,
     const auto tm = run(teacher, masked).predicted;
     teacher_masked.insert(teacher_masked.end(), tm.begin(), tm.end());
     if (student) {
-      const auto sm = run(*student, masked).predicted;
+      const Tensor xs = rows(student_images, b0, b1).detach();
+      const Tensor smasked =
+          method::apply_patch_mask(xs, selection.to(xs.dtype()), patch, options.fill);
+      const auto sm = run(*student, smasked).predicted;
       student_masked.insert(student_masked.end(), sm.begin(), sm.end());
     }
 
@@ -174,6 +183,66 @@ ExplanationEval evaluate_explanations(nn::Module& teacher, nn::Module* student,
   out.insertion_auc = insertion_sum / double(n);
   for (double& v : out.deletion_curve) v /= double(n);
   for (double& v : out.insertion_curve) v /= double(n);
+  return out;
+}
+
+LesionReliance lesion_reliance(nn::Module& teacher, const Tensor& images,
+                               const Tensor& lesion_masks, int patch, double fill,
+                               int64_t batch_size) {
+  const char* who = "lesion_reliance";
+  MT_CHECK(images.defined() && images.ndim() == 4 && images.size(0) >= 1, who,
+           ": expects images [N, C, H, W], got ", describe(images));
+  const int64_t n = images.size(0);
+  MT_CHECK(lesion_masks.defined() &&
+               (lesion_masks.ndim() == 3 ||
+                (lesion_masks.ndim() == 4 && lesion_masks.size(1) == 1)) &&
+               lesion_masks.size(0) == n,
+           who, ": lesion masks must be [", n, ", H, W] or [", n, ", 1, H, W], got ",
+           describe(lesion_masks));
+  MT_CHECK(patch >= 1 && images.size(2) % patch == 0 && images.size(3) % patch == 0, who,
+           ": patch ", patch, " does not tile images ", images.shape());
+  MT_CHECK(batch_size >= 1, who, ": batch_size must be >= 1, got ", batch_size);
+  const int mh = int(lesion_masks.size(-2)), mw = int(lesion_masks.size(-1));
+  const metrics::PatchGrid grid{int(images.size(2) / patch), int(images.size(3) / patch)};
+  const int64_t d = grid.count();
+  const auto m = lesion_masks.detach().reshape({n, mh, mw}).to(DType::F32).to_vector<float>();
+  EvalMode eval(teacher);
+  NoGradGuard no_grad;
+  LesionReliance out;
+  for (int64_t b0 = 0; b0 < n; b0 += batch_size) {
+    const int64_t b1 = std::min(n, b0 + batch_size);
+    std::vector<float> keep, drop;
+    std::vector<bool> has_lesion;
+    for (int64_t i = b0; i < b1; ++i) {
+      const auto flags = metrics::lesion_patches(
+          std::span<const float>(m.data() + i * mh * mw, size_t(mh) * size_t(mw)), mh, mw, grid);
+      bool any = false;
+      for (uint8_t f : flags) {
+        keep.push_back(float(f));
+        drop.push_back(1.0f - float(f));
+        any = any || f != 0;
+      }
+      has_lesion.push_back(any);
+    }
+    const Tensor x = rows(images, b0, b1).detach();
+    const std::vector<int> full = run(teacher, x).predicted;
+    auto predict_with = [&](const std::vector<float>& z) {
+      const Tensor zt = Tensor::from_vector(z, {b1 - b0, d}).to(x.dtype());
+      return run(teacher, method::apply_patch_mask(x, zt, patch, fill)).predicted;
+    };
+    const std::vector<int> kept = predict_with(keep), removed = predict_with(drop);
+    for (size_t i = 0; i < full.size(); ++i) {
+      if (!has_lesion[i]) {
+        ++out.kept.excluded;
+        ++out.removed.excluded;
+        continue;
+      }
+      ++out.kept.evaluated;
+      ++out.removed.evaluated;
+      out.kept.sum += full[i] == kept[i] ? 1.0 : 0.0;
+      out.removed.sum += full[i] == removed[i] ? 1.0 : 0.0;
+    }
+  }
   return out;
 }
 

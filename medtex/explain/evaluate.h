@@ -5,7 +5,12 @@
 //   post-hoc accuracy   teacher on x~ (the hard top-k masked image) agrees
 //                       with the teacher on x (Chen et al. 2018)
 //   student fidelity    the student on x~ agrees with the teacher on x
-//                       (Bang et al. 2021); only with a student
+//                       (Bang et al. 2021); only with a student. The
+//                       student sees x~ in its own normalisation
+//                       (EvaluateOptions::student_images), as in training
+//   lesion reliance     does the ground truth hold what drives the teacher?
+//                       (a property of the data and the teacher, the same
+//                       for every method: lesion_reliance below)
 //   deletion AUC        the teacher's softmax probability of the class it
 //                       predicts on x, as patches are removed in the order of
 //                       the scores (most important first); lower is better
@@ -47,6 +52,9 @@ struct EvaluateOptions {
   int steps = 16;           // points of the deletion / insertion curves, minus one
   int64_t batch_size = 64;  // images per forward pass
   double fill = 0.0;        // value of removed pixels (MedtexConfig::fill)
+  // The same images as the student sees them (its normalisation), masked
+  // with the same selection; undefined: the teacher's images.
+  Tensor student_images;
 };
 
 struct ExplanationEval {
@@ -77,5 +85,21 @@ ExplanationEval evaluate_explanations(nn::Module& teacher, nn::Module* student,
                                       const Tensor& images, const Tensor& lesion_masks,
                                       const Tensor& patch_scores,
                                       const EvaluateOptions& options = {});
+
+// How much the teacher's call rests on the lesions, over images with lesions
+// (images without are excluded and counted in ImageRate::excluded): the share
+// whose prediction is unchanged when only the patches touching a lesion are
+// kept (the rest set to fill), and when exactly those patches are removed. A
+// teacher that reads the lesions keeps its call in the first case and loses it
+// in the second; both masked images are unlike any training image, so
+// neither number is clean on its own. images: [N, C, H, W] in the teacher's
+// normalisation; lesion_masks: [N, H', W'] or [N, 1, H', W']; `patch` px grid.
+struct LesionReliance {
+  metrics::ImageRate kept;     // lesion patches only: same prediction
+  metrics::ImageRate removed;  // lesion patches removed: same prediction
+};
+LesionReliance lesion_reliance(nn::Module& teacher, const Tensor& images,
+                               const Tensor& lesion_masks, int patch, double fill = 0.0,
+                               int64_t batch_size = 64);
 
 }  // namespace medtex::explain

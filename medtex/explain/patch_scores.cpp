@@ -72,7 +72,9 @@ Tensor explainer_scores(nn::Module& explainer, const Tensor& x, int64_t batch_si
   std::vector<float> out;
   int64_t d = 0;
   for (int64_t b = 0; b < x.size(0); b += batch_size) {
-    const Tensor e = explainer.forward(rows(x, b, std::min(x.size(0), b + batch_size)));
+    // Images on the host; the explainer wherever it lives (the scores come back).
+    const Tensor e = explainer.forward(
+        rows(x, b, std::min(x.size(0), b + batch_size)).to(explainer.device()));
     MT_CHECK(e.ndim() == 2 && e.size(0) == std::min(batch_size, x.size(0) - b),
              "explainer_scores: the explainer must return [N, d], got ", e.str());
     d = e.size(1);

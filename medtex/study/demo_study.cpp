@@ -189,7 +189,9 @@ json run_study(const StudyConfig& c) {
                    {"patch", c.patch},
                    {"k", c.k},
                    {"explain_images", c.explain_images},
-                   {"explain_steps", c.explain_steps}};
+                   {"explain_steps", c.explain_steps},
+                   {"grad_cam_stage", c.grad_cam_stage},
+                   {"precise_bn_images", c.precise_bn_images}};
   json timings;
 
   // ---- data --------------------------------------------------------------
@@ -229,6 +231,7 @@ json run_study(const StudyConfig& c) {
   std::shared_ptr<nn::Module> teacher = models::make_model(tconf, tgen);
   train::TrainOptions to;
   to.epochs = c.teacher_epochs;
+  to.precise_bn_images = c.precise_bn_images;
   to.batch_size = c.batch_size;
   to.seed = c.seed;
   to.device = c.device;
@@ -291,11 +294,40 @@ json run_study(const StudyConfig& c) {
     if (y == 1 || y == 2) mild.push_back(i);
   }
   const Tensor ex_teacher_in = train::normalized(ex_raw, tconf);
+  // The ground truth as an explanation (a reference, not a method): each
+  // patch scored by its share of lesion pixels.
+  const Tensor ex_oracle = [&] {
+    Tensor lesion = Tensor::empty({m, c.image_size, c.image_size});
+    const float* mk = ex_masks.data<float>();
+    float* dst = lesion.data<float>();
+    for (int64_t i = 0; i < lesion.numel(); ++i) dst[i] = mk[i] > 0.0f ? 1.0f : 0.0f;
+    const int64_t g = c.image_size / c.patch;
+    return explain::resize_to_grid(lesion, g, g);
+  }();
+  // Calibration: does the teacher's call rest on the lesions? On the source
+  // test images (where it is right) and on the clinic's.
+  auto reliance = [&](const Tensor& images, const Tensor& masks, const char* where) {
+    const explain::LesionReliance r = explain::lesion_reliance(*teacher, images, masks, c.patch);
+    out["teacher"][std::string("lesion_reliance_") + where] = {
+        {"kept_only_same", num(r.kept.value())},
+        {"removed_same", num(r.removed.value())},
+        {"images", r.kept.evaluated}};
+    stage(c, std::string("[demo] teacher on ") + where + " test images with lesions (" +
+                 std::to_string(r.kept.evaluated) + "): same call on " +
+                 fmt("%.3f", r.kept.value()) + " with only the lesion patches kept, on " +
+                 fmt("%.3f", r.removed.value()) + " with them removed");
+  };
+  {
+    const int64_t ms = std::min<int64_t>(c.explain_images, s_test.size());
+    reliance(train::normalized(train::gather_images(s_test, 0, ms), tconf), gather_masks(s_test, ms),
+             "source");
+  }
+  reliance(ex_teacher_in, ex_masks, "clinic");
 
   for (int s = 0; s < c.seeds; ++s) {
     const uint64_t run_seed = c.seed + uint64_t(s);
-    std::shared_ptr<nn::Module> medtex_explainer;
-    models::ModelConfig medtex_explainer_conf;
+    std::shared_ptr<nn::Module> medtex_explainer, medtex_student;
+    models::ModelConfig medtex_explainer_conf, medtex_student_conf;
     for (int64_t n : c.labelled_sizes) {
       const std::vector<int64_t> labelled = data::nested_subset(pool, clinic_strata, n, run_seed);
       const std::set<int64_t> lset(labelled.begin(), labelled.end());
@@ -339,6 +371,8 @@ json run_study(const StudyConfig& c) {
         d.device = c.device;
         d.quiet = c.quiet_training;
         d.keep = train::Keep::kLast;
+      d.precise_bn_images = c.precise_bn_images;
+        d.precise_bn_images = c.precise_bn_images;
         d.medtex.k = c.k;
         d.tag = mname + " n=" + std::to_string(n) + " seed " + std::to_string(s);
         const bool uses_archive = train::needs_teacher(method);
@@ -364,6 +398,8 @@ json run_study(const StudyConfig& c) {
         if (method == train::Method::kMedtex && n == n_max) {
           medtex_explainer = explainer;
           medtex_explainer_conf = r.explainer_config;
+          medtex_student = student;
+          medtex_student_conf = r.config;
           if (s == 0) {
             models::save_model((root / "models" / "explainer.safetensors").string(), *explainer,
                                r.explainer_config, r.metadata());
@@ -408,6 +444,7 @@ json run_study(const StudyConfig& c) {
       d.device = c.device;
       d.quiet = c.quiet_training;
       d.keep = train::Keep::kLast;
+      d.precise_bn_images = c.precise_bn_images;
       d.tag = "l2x seed " + std::to_string(s);
       const train::TrainResult r = train::distill(nets, train::DataRef{&clinic, labelled},
                                                   train::DataRef{&clinic, unlabeled},
@@ -423,22 +460,29 @@ json run_study(const StudyConfig& c) {
       scores["random"] = explain::random_patch_scores(m, d, rg);
     }
     scores["saliency"] = explain::gradient_saliency(*teacher, ex_teacher_in, c.patch);
-    scores["grad-cam"] = explain::grad_cam(*resnet, ex_teacher_in, c.patch);
+    scores["grad-cam"] = explain::grad_cam(*resnet, ex_teacher_in, c.patch,
+                                           explain::Upsample::kNearest, 64, c.grad_cam_stage);
+    scores["lesions"] = ex_oracle;
     scores["l2x"] = explain::explainer_scores(*l2x_explainer, train::normalized(ex_raw, l2x_conf));
     scores["medtex"] = explain::explainer_scores(*medtex_explainer,
                                                  train::normalized(ex_raw, medtex_explainer_conf));
     explain::EvaluateOptions eo;
     eo.k = c.k;
     eo.steps = c.explain_steps;
+    // Student fidelity: MED-TEX's student (largest n, this seed) on x~, in its
+    // own normalisation, for every method's selection.
+    eo.student_images = train::normalized(ex_raw, medtex_student_conf);
     const Tensor mild_in = pick(ex_teacher_in, mild);
     const Tensor mild_masks = pick(ex_masks, mild);
     for (const auto& [name, sc] : scores) {
       const explain::ExplanationEval all =
-          explain::evaluate_explanations(*teacher, nullptr, ex_teacher_in, ex_masks, sc, eo);
+          explain::evaluate_explanations(*teacher, medtex_student.get(), ex_teacher_in, ex_masks, sc, eo);
       json j = explanation_json(all);
+      j["student_fidelity"] = num(all.student_fidelity);
       if (!mild.empty()) {
         explain::EvaluateOptions mo = eo;
         mo.steps = 1;  // only the lesion metrics are read from the mild subset
+        mo.student_images = Tensor();
         const explain::ExplanationEval me = explain::evaluate_explanations(
             *teacher, nullptr, mild_in, mild_masks, pick(sc, mild), mo);
         j["mild_lesion_precision"] = num(me.lesion_precision.value());
@@ -537,6 +581,24 @@ report::LineChart chart(const char* title, const char* x, const char* y) {
 
 std::vector<std::string> method_order() { return {"scratch", "transfer", "kd", "medtex"}; }
 
+// s padded with spaces to `width` columns of a terminal (UTF-8: one column
+// per code point, which holds for the symbols used here: ± † ‡ ↓ ↑).
+std::string pad(const std::string& s, size_t width) {
+  size_t cols = 0;
+  for (unsigned char ch : s) cols += (ch & 0xC0) != 0x80;
+  return s + std::string(cols < width ? width - cols : 0, ' ');
+}
+
+// One table row: the columns padded to their widths, two spaces apart.
+std::string row(const std::vector<std::string>& cells, const std::vector<size_t>& widths) {
+  std::string out;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    out += i + 1 < cells.size() ? pad(cells[i], widths[i]) + "  " : cells[i];
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out + "\n";
+}
+
 }  // namespace
 
 std::string format_results_table(const json& res) {
@@ -546,13 +608,20 @@ std::string format_results_table(const json& res) {
     << ", clinic test accuracy " << fmt("%.3f", val(t["clinic_test"], "accuracy"))
     << ", clinic macro-F1 " << fmt("%.3f", val(t["clinic_test"], "macro_f1")) << ", kappa "
     << fmt("%.3f", val(t["clinic_test"], "kappa")) << "\n";
+  for (const char* where : {"source", "clinic"}) {
+    const std::string key = std::string("lesion_reliance_") + where;
+    if (!t.contains(key)) continue;
+    const json& l = t[key];
+    o << "Teacher on " << l["images"].get<int64_t>() << " " << where
+      << " test images with lesions: same call on " << fmt("%.3f", val(l, "kept_only_same"))
+      << " with only the lesion patches kept, on " << fmt("%.3f", val(l, "removed_same"))
+      << " with them removed (the rest / they set to the fill)\n";
+  }
   const int seeds = res["config"]["seeds"].get<int>();
   o << "Students (cnn-small) on the clinic's test set, mean ± sd over " << seeds
     << " seed(s):\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "%-10s %5s  %-13s  %-13s  %-13s  %-13s  %-13s\n", "method",
-                "n", "accuracy", "macro-F1", "macro AUC", "QW kappa", "agreement");
-  o << line;
+  const std::vector<size_t> w = {10, 5, 13, 13, 13, 13, 13};
+  o << row({"method", "    n", "accuracy", "macro-F1", "macro AUC", "QW kappa", "agreement"}, w);
   for (int64_t n : res["config"]["labelled_sizes"].get<std::vector<int64_t>>()) {
     for (const std::string& m : method_order()) {
       std::map<std::string, std::vector<double>> v;
@@ -561,11 +630,12 @@ std::string format_results_table(const json& res) {
         for (const char* k : {"accuracy", "macro_f1", "macro_auc", "kappa", "agreement"})
           v[k].push_back(val(r, k));
       }
-      std::snprintf(line, sizeof line, "%-10s %5lld  %-13s  %-13s  %-13s  %-13s  %-13s\n",
-                    method_label(m).c_str(), (long long)n, cell(stat_of(v["accuracy"])).c_str(),
-                    cell(stat_of(v["macro_f1"])).c_str(), cell(stat_of(v["macro_auc"])).c_str(),
-                    cell(stat_of(v["kappa"])).c_str(), cell(stat_of(v["agreement"])).c_str());
-      o << line;
+      char nbuf[32];
+      std::snprintf(nbuf, sizeof nbuf, "%5lld", (long long)n);
+      o << row({method_label(m), nbuf, cell(stat_of(v["accuracy"])), cell(stat_of(v["macro_f1"])),
+                cell(stat_of(v["macro_auc"])), cell(stat_of(v["kappa"])),
+                cell(stat_of(v["agreement"]))},
+               w);
     }
   }
   o << "† transfer: privileged reference, initialised from a student trained on the source "
@@ -585,10 +655,11 @@ std::string format_results_table(const json& res) {
         d.push_back(a - b);
       }
       const Stat st = stat_of(d);
-      std::snprintf(line, sizeof line, "  n=%-5lld medtex - %-9s %+.3f%s\n", (long long)n,
-                    method_label(other).c_str(), st.mean,
-                    std::isfinite(st.sd) ? (" ± " + fmt("%.3f", st.sd)).c_str() : "");
-      o << line;
+      int wins = 0;
+      for (double x : d) wins += x > 0;
+      o << "  " << pad("n=" + std::to_string(n), 7) << "medtex - " << pad(method_label(other), 10)
+        << fmt("%+.3f", st.mean) << (std::isfinite(st.sd) ? " ± " + fmt("%.3f", st.sd) : "")
+        << "  (medtex ahead in " << wins << " of " << st.n << ")\n";
     }
   }
   return o.str();
@@ -601,30 +672,33 @@ std::string format_explanation_table(const json& res) {
     << " clinic test images (k = " << cfg["k"].get<int>() << " patches of "
     << cfg["patch"].get<int>() << " px; deletion/insertion with "
     << cfg["explain_steps"].get<int>() << " steps), mean ± sd over seeds:\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "%-9s  %-13s  %-13s  %-13s  %-13s  %-13s  %-13s\n", "method",
-                "post-hoc acc", "deletion↓", "insertion↑", "lesion P@k", "P@k grade 1-2",
-                "pointing");
-  o << line;
-  for (const char* m : {"random", "saliency", "grad-cam", "l2x", "medtex"}) {
+  const std::vector<size_t> w = {9, 13, 13, 13, 13, 13, 13, 13};
+  o << row({"method", "post-hoc acc", "student fid.", "deletion↓", "insertion↑", "lesion P@k",
+            "P@k grade 1-2", "pointing"},
+           w);
+  for (const char* m : {"random", "saliency", "grad-cam", "l2x", "medtex", "lesions"}) {
     std::map<std::string, std::vector<double>> v;
     for (const json& r : res["explanations"]) {
       if (r["method"] != m) continue;
-      for (const char* k : {"post_hoc_accuracy", "deletion_auc", "insertion_auc",
-                            "lesion_precision", "mild_lesion_precision", "pointing_game"})
+      for (const char* k : {"post_hoc_accuracy", "student_fidelity", "deletion_auc",
+                            "insertion_auc", "lesion_precision", "mild_lesion_precision",
+                            "pointing_game"})
         v[k].push_back(val(r, k));
     }
-    std::snprintf(line, sizeof line, "%-9s  %-13s  %-13s  %-13s  %-13s  %-13s  %-13s\n", m,
-                  cell(stat_of(v["post_hoc_accuracy"])).c_str(),
-                  cell(stat_of(v["deletion_auc"])).c_str(),
-                  cell(stat_of(v["insertion_auc"])).c_str(),
-                  cell(stat_of(v["lesion_precision"])).c_str(),
-                  cell(stat_of(v["mild_lesion_precision"])).c_str(),
-                  cell(stat_of(v["pointing_game"])).c_str());
-    o << line;
+    o << row({std::string(m) == "lesions" ? "lesions‡" : m,
+              cell(stat_of(v["post_hoc_accuracy"])), cell(stat_of(v["student_fidelity"])),
+              cell(stat_of(v["deletion_auc"])), cell(stat_of(v["insertion_auc"])),
+              cell(stat_of(v["lesion_precision"])), cell(stat_of(v["mild_lesion_precision"])),
+              cell(stat_of(v["pointing_game"]))},
+             w);
   }
   o << "l2x: the explainer trained without distillation (L2X/VIBI); medtex: the explainer "
-       "trained jointly with the student at the largest n.\n";
+       "trained jointly with the student at the largest n; grad-cam on layer"
+    << (cfg.contains("grad_cam_stage") ? cfg["grad_cam_stage"].get<int>() : 4)
+    << "; student fid.: MED-TEX's student (largest n) on the k kept patches agrees with the "
+       "teacher on the whole image.\n"
+       "‡ lesions: the ground-truth lesion masks as the scores (a reference, not an explainer: "
+       "no method sees them).\n";
   return o.str();
 }
 

@@ -213,5 +213,50 @@ TEST(EvaluateExplanations, FewerPatchesThanStepsAndBadInput) {
                Error);
 }
 
+// The student sees x~ in its own normalisation: here its images are the
+// teacher's minus 1, so with the key patch kept it says class 1 where the
+// teacher says 0 (fidelity 0); handed the teacher's images it would agree.
+TEST(EvaluateExplanations, StudentFidelityUsesTheStudentsImages) {
+  Case c;
+  OnePatchTeacher teacher, student;
+  explain::EvaluateOptions opt;
+  opt.k = 2;
+  opt.steps = 2;
+  const auto same = explain::evaluate_explanations(teacher, &student, c.images, c.masks, c.right, opt);
+  EXPECT_EQ(same.student_fidelity, 1.0);
+  opt.student_images = ops::add_scalar(c.images, -1.0);
+  const auto own = explain::evaluate_explanations(teacher, &student, c.images, c.masks, c.right, opt);
+  EXPECT_EQ(own.student_fidelity, 0.0);
+  EXPECT_EQ(own.post_hoc_accuracy, same.post_hoc_accuracy);  // the teacher's view is unchanged
+  opt.student_images = Tensor::zeros({c.n, 3, kSize, kSize / 2});
+  EXPECT_THROW(explain::evaluate_explanations(teacher, &student, c.images, c.masks, c.right, opt),
+               Error);
+}
+
+// Lesion reliance: with the lesion on the key patch, keeping only the lesion
+// patches keeps the teacher's call on every image with lesions and removing
+// them changes it on every one; with the lesion elsewhere, the reverse. The
+// image without lesions is excluded and counted.
+TEST(EvaluateExplanations, LesionReliance) {
+  Case c;
+  OnePatchTeacher teacher;
+  const auto on_key = explain::lesion_reliance(teacher, c.images, c.masks, kPatch);
+  EXPECT_EQ(on_key.kept.evaluated, c.n - 1);
+  EXPECT_EQ(on_key.kept.excluded, 1);
+  EXPECT_EQ(on_key.removed.excluded, 1);
+  EXPECT_EQ(on_key.kept.value(), 1.0);
+  EXPECT_EQ(on_key.removed.value(), 0.0);
+  std::vector<float> mk(size_t(c.n * kSize * kSize), 0.0f);
+  for (int i = 0; i < c.n; ++i) mk[size_t(i * kSize * kSize + 13 * kSize + 2)] = 1.0f;  // patch 12
+  const Tensor elsewhere = Tensor::from_vector(mk, {c.n, kSize, kSize});
+  const auto off_key = explain::lesion_reliance(teacher, c.images, elsewhere, kPatch, 0.0, 3);
+  EXPECT_EQ(off_key.kept.evaluated, c.n);
+  EXPECT_EQ(off_key.kept.value(), 0.0);
+  EXPECT_EQ(off_key.removed.value(), 1.0);
+  EXPECT_THROW(explain::lesion_reliance(teacher, c.images, Tensor::zeros({2, kSize, kSize}), kPatch),
+               Error);
+  EXPECT_THROW(explain::lesion_reliance(teacher, c.images, c.masks, 5), Error);
+}
+
 }  // namespace
 }  // namespace medtex

@@ -103,8 +103,18 @@ void check_results(const Outcome* outcome_, const std::string& dir_) {
       EXPECT_TRUE(in_unit(e["lesion_precision"]));
     }
   }
-  EXPECT_EQ(explained,
-            (std::set<std::string>{"random", "saliency", "grad-cam", "l2x", "medtex"}));
+  EXPECT_EQ(explained, (std::set<std::string>{"random", "saliency", "grad-cam", "l2x", "medtex",
+                                               "lesions"}));
+  for (const auto& e : res["explanations"]) EXPECT_TRUE(in_unit(e["student_fidelity"])) << e.dump();
+  // The calibration lines: the teacher with only / without the lesion
+  // patches, over source and clinic test images with lesions.
+  for (const char* k : {"lesion_reliance_source", "lesion_reliance_clinic"}) {
+    const auto& l = res["teacher"][k];
+    EXPECT_TRUE(in_unit(l["kept_only_same"])) << k;
+    EXPECT_TRUE(in_unit(l["removed_same"])) << k;
+    EXPECT_GT(l["images"].get<int64_t>(), 0) << k;
+  }
+  EXPECT_NE(outcome_->out.find("only the lesion patches kept"), std::string::npos);
 }
 
 void check_explain(const Outcome* outcome_, const std::string& dir_) {
@@ -124,6 +134,21 @@ void check_explain(const Outcome* outcome_, const std::string& dir_) {
   EXPECT_EQ(j["images"].get<int>(), 5);
   EXPECT_EQ(j["k"].get<int>(), 4);
   EXPECT_TRUE(in_unit(j["insertion_auc"]));
+
+  // --device emu: teacher and explainer on the emulated GPU, the same
+  // explanation (selection and metrics) to rounding.
+  const fs::path emu_out = scratch_root() / "explain-emu";
+  const Outcome e = medtex("explain --threads 2 --device emu --teacher '" + dir_ +
+                           "/models/teacher.safetensors' --explainer '" + dir_ +
+                           "/models/explainer.safetensors' --data '" + dir_ +
+                           "/clinic' --out '" + emu_out.string() + "' --n 5 --k 4 --steps 2");
+  ASSERT_EQ(e.code, 0) << e.err;
+  const nlohmann::json je = nlohmann::json::parse(slurp(emu_out / "explain.json"));
+  EXPECT_NE(je["device"].get<std::string>().find("SIMT emulator"), std::string::npos);
+  for (const char* k : {"post_hoc_accuracy", "lesion_precision", "pointing_game"})
+    EXPECT_EQ(je[k], j[k]) << k;
+  for (const char* k : {"deletion_auc", "insertion_auc"})
+    EXPECT_NEAR(je[k].get<double>(), j[k].get<double>(), 1e-5) << k;
 }
 
 void check_explain_rejects(const Outcome* outcome_, const std::string& dir_) {

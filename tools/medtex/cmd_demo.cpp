@@ -2,6 +2,7 @@
 // (medtex/study/demo_study.h): teacher on the source archive, students on the
 // clinic with scratch / transfer / kd / medtex across labelled-set sizes,
 // explanations, the comparison table on stdout, results.json and report.html.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -25,7 +26,7 @@ struct DemoFlags {
   bool same_domain = false;
   bool verbose = false;
   // Overrides of the study's sizes (0 / empty: the preset's).
-  int size = 0;
+  int size = 0, patch = 0;
   int64_t source_images = 0, clinic_images = 0, steps = 0, explain_images = 0;
   int teacher_epochs = 0;
   double teacher_width = 0;
@@ -55,6 +56,12 @@ void run(const DemoFlags& f) {
   if (f.seeds > 0) c.seeds = f.seeds;
   c.quiet_training = !f.verbose;
   if (f.size > 0) c.image_size = f.size;
+  // The patch grid stays 8 x 8 (d = 64) unless --patch says otherwise.
+  if (f.patch > 0) {
+    c.patch = f.patch;
+  } else if (f.size > 0) {
+    c.patch = std::max(1, f.size / 8);
+  }
   if (f.source_images > 0) c.source_images = f.source_images;
   if (f.clinic_images > 0) c.clinic_images = f.clinic_images;
   if (f.steps > 0) c.student_steps = f.steps;
@@ -99,14 +106,26 @@ void setup(CLI::App& app) {
   cmd->add_flag("--same-domain", f->same_domain,
                 "Draw the clinic from the source camera (the MED-TEX paper's setting)");
   cmd->add_flag("--verbose", f->verbose, "Show the trainers' progress lines");
-  cmd->add_option("--size", f->size, "Image side in pixels (default 32)");
-  cmd->add_option("--source-images", f->source_images, "Source archive size");
-  cmd->add_option("--clinic-images", f->clinic_images, "Clinic images (pool + test)");
-  cmd->add_option("--n", f->ns, "Labelled-set sizes, e.g. --n 50 200");
-  cmd->add_option("--steps", f->steps, "Optimiser steps per student");
-  cmd->add_option("--teacher-epochs", f->teacher_epochs, "Teacher epochs");
-  cmd->add_option("--teacher-width", f->teacher_width, "Teacher width multiplier");
-  cmd->add_option("--explain-images", f->explain_images, "Test images for the explanations");
+  const study::StudyConfig dc;
+  const std::string d = " (default ";
+  cmd->add_option("--size", f->size, "Image side in pixels" + d + std::to_string(dc.image_size) +
+                                         "; 32 with --quick)");
+  cmd->add_option("--patch", f->patch,
+                  "Explainer patch side in pixels, a power of two (default: size / 8, an 8 x 8 "
+                  "grid)");
+  cmd->add_option("--source-images", f->source_images,
+                  "Source archive size" + d + std::to_string(dc.source_images) + ")");
+  cmd->add_option("--clinic-images", f->clinic_images,
+                  "Clinic images, pool + test" + d + std::to_string(dc.clinic_images) + ")");
+  cmd->add_option("--n", f->ns, "Labelled-set sizes, e.g. --n 50 200 (default 50 200)");
+  cmd->add_option("--steps", f->steps,
+                  "Optimiser steps per student" + d + std::to_string(dc.student_steps) + ")");
+  cmd->add_option("--teacher-epochs", f->teacher_epochs,
+                  "Teacher epochs" + d + std::to_string(dc.teacher_epochs) + ")");
+  cmd->add_option("--teacher-width", f->teacher_width, "Teacher width multiplier (default 0.5)");
+  cmd->add_option("--explain-images", f->explain_images,
+                  "Test images for the explanations" + d + std::to_string(dc.explain_images) +
+                      ")");
   cmd->callback([f] { run(*f); });
 }
 

@@ -21,6 +21,7 @@
 #include "medtex/train/batching.h"
 #include "models/model_io.h"
 #include "tools/medtex/command.h"
+#include "tools/medtex/train_common.h"
 
 namespace medtex::cli {
 namespace {
@@ -29,6 +30,7 @@ namespace fs = std::filesystem;
 
 struct ExplainFlags {
   CommonFlags common;
+  DeviceFlags dev;
   std::string teacher, explainer, data, out;
   int k = 8;
   int64_t n = 16;
@@ -41,8 +43,11 @@ void run(const ExplainFlags& f) {
   apply_common_flags(f.common);
   MT_CHECK(f.k >= 1, "explain: --k must be at least 1, got ", f.k);
   MT_CHECK(f.n >= 1, "explain: --n must be at least 1, got ", f.n);
+  const DeviceChoice choice = resolve_device(f.dev);
   const models::LoadedModel teacher = models::load_model(f.teacher);
   const models::LoadedModel explainer = models::load_model(f.explainer, "explainer");
+  teacher.model->to(choice.device);
+  explainer.model->to(choice.device);
   const int size = teacher.config.input_size;
   MT_CHECK(explainer.config.input_size == size, "explain: the explainer (", f.explainer,
            ") was built for ", explainer.config.input_size, " px images, the teacher (",
@@ -83,8 +88,8 @@ void run(const ExplainFlags& f) {
   eo.steps = f.steps;
   const explain::ExplanationEval e = explain::evaluate_explanations(
       *teacher.model, nullptr, train::normalized(raw, teacher.config), masks, scores, eo);
-  std::printf("explain: %lld images, %d of %lld patches (%d px) -> %s\n", (long long)m, k,
-              (long long)e.patches, patch, f.out.c_str());
+  std::printf("explain: %lld images, %d of %lld patches (%d px) -> %s (%s)\n", (long long)m, k,
+              (long long)e.patches, patch, f.out.c_str(), choice.description.c_str());
   std::printf("  post-hoc accuracy   %.3f\n", e.post_hoc_accuracy);
   std::printf("  deletion AUC        %.3f (lower is better)\n", e.deletion_auc);
   std::printf("  insertion AUC       %.3f (higher is better)\n", e.insertion_auc);
@@ -97,6 +102,7 @@ void run(const ExplainFlags& f) {
   }
   nlohmann::json j;
   j["images"] = m;
+  j["device"] = choice.description;
   j["k"] = k;
   j["patch"] = patch;
   j["post_hoc_accuracy"] = num(e.post_hoc_accuracy);
@@ -114,6 +120,7 @@ void setup(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "explain", "PNG overlays of the patches an explainer selects, and the explanation metrics");
   add_common_flags(*cmd, f->common);
+  add_device_flags(*cmd, f->dev);
   cmd->add_option("--teacher", f->teacher, "Teacher model (.safetensors)")->required();
   cmd->add_option("--explainer", f->explainer, "Explainer model (.safetensors)")->required();
   cmd->add_option("--data", f->data, "Images: a CSV, or a folder (labels.csv or class folders)")
