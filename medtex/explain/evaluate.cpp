@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "engine/nn/layers.h"
 #include "engine/ops.h"
 #include "medtex/explain/patch_scores.h"
 #include "medtex/explain/support.h"
@@ -125,7 +126,20 @@ ExplanationEval evaluate_explanations(nn::Module& teacher, nn::Module* student,
       const Tensor xs = rows(student_images, b0, b1).detach();
       const Tensor smasked =
           method::apply_patch_mask(xs, selection.to(xs.dtype()), patch, options.fill);
-      const auto sm = run(*student, smasked).predicted;
+      std::vector<int> sm;
+      if (options.student_batch_statistics) {
+        student->train();
+        nn::FreezeRunningStats keep_running_stats;
+        try {
+          sm = run(*student, smasked).predicted;
+        } catch (...) {
+          student->eval();
+          throw;
+        }
+        student->eval();
+      } else {
+        sm = run(*student, smasked).predicted;
+      }
       student_masked.insert(student_masked.end(), sm.begin(), sm.end());
     }
 

@@ -695,8 +695,9 @@ std::string format_explanation_table(const json& res) {
   o << "l2x: the explainer trained without distillation (L2X/VIBI); medtex: the explainer "
        "trained jointly with the student at the largest n; grad-cam on layer"
     << (cfg.contains("grad_cam_stage") ? cfg["grad_cam_stage"].get<int>() : 4)
-    << "; student fid.: MED-TEX's student (largest n) on the k kept patches agrees with the "
-       "teacher on the whole image.\n"
+    << "; student fid.: MED-TEX's student (largest n) on the k kept patches, normalised "
+       "with the masked batch's statistics as in its training, agrees with the teacher on the "
+       "whole image.\n"
        "‡ lesions: the ground-truth lesion masks as the scores (a reference, not an explainer: "
        "no method sees them).\n";
   return o.str();

@@ -6,6 +6,7 @@
 #include "engine/nn/layers.h"
 #include "engine/ops.h"
 #include "medtex/explain/evaluate.h"
+#include "tests/support/compare.h"
 #include "tests/support/gradcheck.h"
 
 namespace medtex {
@@ -231,6 +232,37 @@ TEST(EvaluateExplanations, StudentFidelityUsesTheStudentsImages) {
   opt.student_images = Tensor::zeros({c.n, 3, kSize, kSize / 2});
   EXPECT_THROW(explain::evaluate_explanations(teacher, &student, c.images, c.masks, c.right, opt),
                Error);
+}
+
+// A student with BatchNorm: by default it normalises x~ with the masked
+// batch's own statistics (as in training), optionally with its running
+// ones; here the running ones are made wrong on purpose and the two give
+// opposite calls; the running statistics stay as they were, and the
+// student's mode is restored.
+TEST(EvaluateExplanations, StudentBatchStatisticsOnMaskedImages) {
+  Case c;
+  OnePatchTeacher teacher;
+  auto bn = std::make_shared<nn::BatchNorm2d>(3);
+  nn::Sequential student{bn, std::make_shared<OnePatchTeacher>()};
+  student.eval();
+  // Running statistics far from any batch: channel 0 centred at 10, so with
+  // them the key patch reads negative (class 1, against the teacher's 0).
+  bn->running_mean.fill_(10.0);
+  explain::EvaluateOptions opt;
+  opt.k = 2;
+  opt.steps = 2;
+  const auto mean0 = bn->running_mean.copy(), var0 = bn->running_var.copy();
+  opt.student_batch_statistics = false;
+  const auto running =
+      explain::evaluate_explanations(teacher, &student, c.images, c.masks, c.right, opt);
+  EXPECT_EQ(running.student_fidelity, 0.0);
+  opt.student_batch_statistics = true;  // the masked batch's own statistics: the key patch stands out
+  const auto batch =
+      explain::evaluate_explanations(teacher, &student, c.images, c.masks, c.right, opt);
+  EXPECT_EQ(batch.student_fidelity, 1.0);
+  EXPECT_TRUE(test::bitwise_equal(bn->running_mean, mean0));
+  EXPECT_TRUE(test::bitwise_equal(bn->running_var, var0));
+  EXPECT_FALSE(student.is_training());
 }
 
 // Lesion reliance: with the lesion on the key patch, keeping only the lesion
