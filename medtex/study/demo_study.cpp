@@ -319,8 +319,8 @@ json run_study(const StudyConfig& c) {
   };
   {
     const int64_t ms = std::min<int64_t>(c.explain_images, s_test.size());
-    reliance(train::normalized(train::gather_images(s_test, 0, ms), tconf), gather_masks(s_test, ms),
-             "source");
+    reliance(train::normalized(train::gather_images(s_test, 0, ms), tconf),
+             gather_masks(s_test, ms), "source");
   }
   reliance(ex_teacher_in, ex_masks, "clinic");
 
@@ -371,7 +371,6 @@ json run_study(const StudyConfig& c) {
         d.device = c.device;
         d.quiet = c.quiet_training;
         d.keep = train::Keep::kLast;
-      d.precise_bn_images = c.precise_bn_images;
         d.precise_bn_images = c.precise_bn_images;
         d.medtex.k = c.k;
         d.tag = mname + " n=" + std::to_string(n) + " seed " + std::to_string(s);
@@ -476,7 +475,8 @@ json run_study(const StudyConfig& c) {
     const Tensor mild_masks = pick(ex_masks, mild);
     for (const auto& [name, sc] : scores) {
       const explain::ExplanationEval all =
-          explain::evaluate_explanations(*teacher, medtex_student.get(), ex_teacher_in, ex_masks, sc, eo);
+          explain::evaluate_explanations(*teacher, medtex_student.get(), ex_teacher_in, ex_masks,
+                                         sc, eo);
       json j = explanation_json(all);
       j["student_fidelity"] = num(all.student_fidelity);
       if (!mild.empty()) {
