@@ -166,10 +166,13 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* _
 }
 
 #ifdef MEDTEX_GEMM_X86
-// The wide float kernels: whole MR x NR tiles only (Wide<> below runs edge
+// The wide float kernels: whole MR x NR tiles only (run_tile below runs edge
 // tiles through a padded copy). Per element: start, then acc = acc + a * b
 // with the product rounded before the sum, k = 0 .. kc-1: the generic
-// kernel's arithmetic, so the same bits.
+// kernel's arithmetic, so the same bits. The two are the same loop in two
+// intrinsic sets; one template over GCC vector types was tried and kept the
+// bits but ran 7x slower (g++ 12 spilled the accumulators), so they stay
+// written out.
 struct Avx2 {
   static constexpr int MR = 6;  // 6 x 16 floats = 12 ymm accumulators
   static constexpr int NR = 16;

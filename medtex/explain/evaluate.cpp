@@ -42,6 +42,20 @@ Forward run(nn::Module& net, const Tensor& x, const std::vector<int>* classes = 
   return out;
 }
 
+// Lesion masks [N, H', W'] or [N, 1, H', W'] as float32 [N, H', W']; one
+// error line naming `who` for any other shape (an undefined tensor included).
+Tensor masks_as_planes(const Tensor& lesion_masks, int64_t n, const char* who) {
+  MT_CHECK(lesion_masks.defined() &&
+               (lesion_masks.ndim() == 3 ||
+                (lesion_masks.ndim() == 4 && lesion_masks.size(1) == 1)) &&
+               lesion_masks.size(0) == n,
+           who, ": lesion masks must be [", n, ", H, W] or [", n, ", 1, H, W], got ",
+           describe(lesion_masks));
+  return lesion_masks.detach()
+      .reshape({n, lesion_masks.size(-2), lesion_masks.size(-1)})
+      .to(DType::F32);
+}
+
 // keep: [B * d] 0/1 per patch -> the teacher's probability of its class on
 // x with those patches kept and the rest set to fill.
 std::vector<double> probability_kept(nn::Module& teacher, const Tensor& x,
@@ -75,16 +89,8 @@ ExplanationEval evaluate_explanations(nn::Module& teacher, nn::Module* student,
            ": the student's images must have the teacher's shape ", images.shape(), ", got ",
            student_images.shape());
 
-  Tensor masks;  // float32 [N, H', W'] or undefined
-  if (lesion_masks.defined()) {
-    MT_CHECK(
-        (lesion_masks.ndim() == 3 || (lesion_masks.ndim() == 4 && lesion_masks.size(1) == 1)) &&
-            lesion_masks.size(0) == n,
-        who, ": lesion masks must be [", n, ", H, W] or [", n, ", 1, H, W], got ",
-        lesion_masks.str());
-    const int64_t mh = lesion_masks.size(-2), mw = lesion_masks.size(-1);
-    masks = lesion_masks.detach().reshape({n, mh, mw}).to(DType::F32);
-  }
+  // float32 [N, H', W'] or undefined
+  const Tensor masks = lesion_masks.defined() ? masks_as_planes(lesion_masks, n, who) : Tensor();
 
   ExplanationEval out;
   out.images = n;
@@ -207,19 +213,13 @@ LesionReliance lesion_reliance(nn::Module& teacher, const Tensor& images,
   MT_CHECK(images.defined() && images.ndim() == 4 && images.size(0) >= 1, who,
            ": expects images [N, C, H, W], got ", describe(images));
   const int64_t n = images.size(0);
-  MT_CHECK(lesion_masks.defined() &&
-               (lesion_masks.ndim() == 3 ||
-                (lesion_masks.ndim() == 4 && lesion_masks.size(1) == 1)) &&
-               lesion_masks.size(0) == n,
-           who, ": lesion masks must be [", n, ", H, W] or [", n, ", 1, H, W], got ",
-           describe(lesion_masks));
+  const auto m = masks_as_planes(lesion_masks, n, who).to_vector<float>();
   MT_CHECK(patch >= 1 && images.size(2) % patch == 0 && images.size(3) % patch == 0, who,
            ": patch ", patch, " does not tile images ", images.shape());
   MT_CHECK(batch_size >= 1, who, ": batch_size must be >= 1, got ", batch_size);
   const int mh = int(lesion_masks.size(-2)), mw = int(lesion_masks.size(-1));
   const metrics::PatchGrid grid{int(images.size(2) / patch), int(images.size(3) / patch)};
   const int64_t d = grid.count();
-  const auto m = lesion_masks.detach().reshape({n, mh, mw}).to(DType::F32).to_vector<float>();
   EvalMode eval(teacher);
   NoGradGuard no_grad;
   LesionReliance out;
