@@ -29,4 +29,39 @@ void reduce_sum(int ndim, const int64_t* shape, uint32_t reduced_mask, const T* 
 // Largest ndim reduce_sum accepts (one mask bit per dim).
 inline constexpr int kMaxReduceDims = 32;
 
+// The canonical form both backends walk: extent-1 dims dropped, neighbours
+// of the same kind (both reduced or both kept) merged, since they are
+// contiguous together; with each canonical dim's stride in x.
+struct ReduceDims {
+  int n = 0;  // canonical dims
+  int64_t extent[kMaxReduceDims];
+  int64_t stride[kMaxReduceDims];
+  bool reduced[kMaxReduceDims];
+  int64_t outputs = 1;  // elements of y
+  int64_t count = 1;    // elements summed into each (R)
+};
+
+// ndim <= kMaxReduceDims (the caller checks).
+inline ReduceDims canonical_reduce_dims(int ndim, const int64_t* shape, uint32_t reduced_mask) {
+  ReduceDims c;
+  for (int d = 0; d < ndim; ++d) {
+    const bool r = (reduced_mask >> d) & 1u;
+    (r ? c.count : c.outputs) *= shape[d];
+    if (shape[d] == 1) continue;
+    if (c.n > 0 && c.reduced[c.n - 1] == r) {
+      c.extent[c.n - 1] *= shape[d];
+    } else {
+      c.extent[c.n] = shape[d];
+      c.reduced[c.n] = r;
+      ++c.n;
+    }
+  }
+  int64_t step = 1;
+  for (int d = c.n - 1; d >= 0; --d) {
+    c.stride[d] = step;
+    step *= c.extent[d];
+  }
+  return c;
+}
+
 }  // namespace medtex::cpu

@@ -57,38 +57,21 @@ constexpr int64_t kTile = 1024;
 template <class T>
 void reduce_sum(int ndim, const int64_t* shape, uint32_t reduced_mask, const T* x, T* y,
                 double divisor) {
-  // Canonical form: extent-1 dims dropped, neighbours of the same kind
-  // (both reduced or both kept) merged, since they are contiguous together.
-  int64_t ext[kMaxReduceDims];
-  bool red[kMaxReduceDims];
-  int n = 0;
-  int64_t total_in = 1, out_count = 1, red_count = 1;
-  for (int d = 0; d < ndim; ++d) {
-    const bool r = (reduced_mask >> d) & 1u;
-    total_in *= shape[d];
-    (r ? red_count : out_count) *= shape[d];
-    if (shape[d] == 1) continue;
-    if (n > 0 && red[n - 1] == r) {
-      ext[n - 1] *= shape[d];
-    } else {
-      ext[n] = shape[d];
-      red[n] = r;
-      ++n;
-    }
-  }
+  // Canonical form (reduce.h): extent-1 dims dropped, neighbours of the
+  // same kind merged, with their strides in x.
+  const ReduceDims cd = canonical_reduce_dims(ndim, shape, reduced_mask);
+  const int n = cd.n;
+  const int64_t* ext = cd.extent;
+  const int64_t* stride = cd.stride;
+  const bool* red = cd.reduced;
+  const int64_t out_count = cd.outputs, red_count = cd.count, total_in = out_count * red_count;
   if (out_count == 0) return;
   if (red_count == 0) {
     for (int64_t o = 0; o < out_count; ++o) y[o] = T(0.0 / divisor);
     return;
   }
 
-  // Strides of the canonical dims in x, and the walks over kept and reduced dims.
-  int64_t stride[kMaxReduceDims];
-  int64_t step = 1;
-  for (int d = n - 1; d >= 0; --d) {
-    stride[d] = step;
-    step *= ext[d];
-  }
+  // The walks over kept and reduced dims.
   const bool any_reduced = std::find(red, red + n, true) != red + n;
   if (!any_reduced) {  // only extent-1 dims reduced: the layout is unchanged
 #pragma omp parallel for schedule(static) if (total_in > kParallelGrain)

@@ -25,28 +25,14 @@ struct Canonical {
 
 Canonical canonical(int ndim, const int64_t* shape, uint32_t mask) {
   MT_CHECK(ndim <= cpu::kMaxReduceDims, "reduce_sum: ", ndim, " dims");
-  int64_t ext[cpu::kMaxReduceDims];
-  bool red[cpu::kMaxReduceDims];
-  int n = 0;
+  const cpu::ReduceDims cd = cpu::canonical_reduce_dims(ndim, shape, mask);
   Canonical c;
-  for (int d = 0; d < ndim; ++d) {
-    const bool r = (mask >> d) & 1u;
-    (r ? c.plan.count : c.plan.outputs) *= shape[d];
-    if (shape[d] == 1) continue;
-    if (n > 0 && red[n - 1] == r) {
-      ext[n - 1] *= shape[d];
-    } else {
-      ext[n] = shape[d];
-      red[n] = r;
-      ++n;
-    }
-  }
-  int64_t step = 1;
-  int64_t stride[cpu::kMaxReduceDims];
-  for (int d = n - 1; d >= 0; --d) {
-    stride[d] = step;
-    step *= ext[d];
-  }
+  c.plan.count = cd.count;
+  c.plan.outputs = cd.outputs;
+  const int n = cd.n;
+  const int64_t* ext = cd.extent;
+  const int64_t* stride = cd.stride;
+  const bool* red = cd.reduced;
   for (int d = 0; d < n; ++d) {
     kern::ReducePlan& p = c.plan;
     if (red[d]) {
