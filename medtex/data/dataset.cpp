@@ -170,7 +170,10 @@ Dataset read_csv_index(const std::string& csv_path, const IndexOptions& opts) {
           target_cols.push_back(int(c));
       }
       MT_CHECK(path_col >= 0, where, ": no 'path' column in the header (got: ", join(header), ")");
-      if (label_col >= 0) {
+      if (opts.paths_only) {
+        label_col = -1;
+        target_cols.clear();
+      } else if (label_col >= 0) {
         MT_CHECK(target_cols.empty(), where, ": unexpected column '", header[target_cols[0]],
                  "' (a single-label CSV has path,label and optionally mask)");
       } else {
@@ -217,7 +220,9 @@ Dataset read_csv_index(const std::string& csv_path, const IndexOptions& opts) {
       }
       s.mask_path = mfull.string();
     }
-    if (!ds.multi_label) {
+    if (opts.paths_only) {
+      // labels unread: s.label stays -1
+    } else if (!ds.multi_label) {
       const std::string& label = fields[label_col];
       if (label.empty()) {
         bad(where, "missing label");
@@ -256,7 +261,7 @@ Dataset read_csv_index(const std::string& csv_path, const IndexOptions& opts) {
   MT_CHECK(rows_seen > 0, csv_path, ": no rows after the header");
   MT_CHECK(!ds.samples.empty(), csv_path, ": all ", rows_seen, " rows are bad");
 
-  if (!ds.multi_label) {
+  if (!ds.multi_label && !opts.paths_only) {
     if (!opts.classes.empty()) {
       ds.classes = opts.classes;
     } else if (std::all_of(raw_labels.begin(), raw_labels.end(), is_class_index)) {
@@ -340,7 +345,31 @@ Dataset open_dataset(const std::string& path, const IndexOptions& opts) {
   MT_CHECK(fs::is_directory(path, ec), path, ": no such file or folder");
   const fs::path csv = fs::path(path) / "labels.csv";
   if (fs::is_regular_file(csv, ec)) return read_csv_index(csv.string(), opts);
-  return read_class_folders(path, opts);
+  if (!opts.paths_only) return read_class_folders(path, opts);
+  // Unlabelled: a plain folder of images (the usual archive), else class
+  // folders whose names go unused.
+  Dataset ds;
+  ds.root = fs::absolute(fs::path(path)).lexically_normal().string();
+  ds.index = path;
+  for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.empty() && name[0] != '.' && e.is_regular_file() && has_image_extension(e.path())) {
+      Sample smp;
+      smp.path = e.path().lexically_normal().string();
+      smp.where = smp.path;
+      ds.samples.push_back(std::move(smp));
+    }
+  }
+  MT_CHECK(!ec, path, ": cannot list (", ec.message(), ")");
+  if (!ds.samples.empty()) {
+    std::sort(ds.samples.begin(), ds.samples.end(),
+              [](const Sample& a, const Sample& b) { return a.path < b.path; });
+    return ds;
+  }
+  ds = read_class_folders(path, opts);
+  ds.classes.clear();
+  for (Sample& smp : ds.samples) smp.label = -1;
+  return ds;
 }
 
 std::vector<int64_t> strata_of(const Dataset& ds) {

@@ -11,7 +11,7 @@
 //     name order.
 //
 // Bad input is one medtex::Error naming the file and, for the CSV, the line:
-// an empty CSV, a malformed row, an unknown label, a path escaping the dataset
+// an empty CSV, a malformed row, an unknown label (unless paths_only), a path escaping the dataset
 // folder (through `..` or an absolute path), a missing image. With skip_bad,
 // a bad row is left out with a warning instead (an unusable header still fails).
 #pragma once
@@ -50,11 +50,17 @@ struct IndexOptions {
   // else the sorted distinct names. When given, any other label is unknown.
   std::vector<std::string> classes;
   bool skip_bad = false;
+  // Unlabelled use (an archive for distillation): a CSV's path and mask
+  // columns only are read (label columns may be absent, blank or anything);
+  // a folder may also be a plain folder of images, or class folders whose
+  // names go unused. Every sample gets label -1, the dataset no classes.
+  bool paths_only = false;
 };
 
 Dataset read_csv_index(const std::string& csv_path, const IndexOptions& opts = {});
 Dataset read_class_folders(const std::string& root, const IndexOptions& opts = {});
-// A CSV file; or a folder holding labels.csv; or a folder of class folders.
+// A CSV file; or a folder holding labels.csv; or a folder of class folders
+// (with paths_only, also a plain folder of images).
 Dataset open_dataset(const std::string& path, const IndexOptions& opts = {});
 
 // One stratum per sample for splitting: the class (single-label), or for

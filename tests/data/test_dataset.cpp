@@ -115,6 +115,38 @@ TEST(Dataset, FolderPerClass) {
   EXPECT_EQ(kept.warnings.size(), 1u);
 }
 
+// An unlabelled archive (paths_only): a CSV of paths alone, a CSV whose label
+// column is blank or holds names no model knows, a plain folder of images and
+// class folders all index every image with label -1 and no classes.
+TEST(Dataset, UnlabelledArchiveReadsPathsOnly) {
+  Fixture f;
+  IndexOptions o;
+  o.paths_only = true;
+  auto expect_unlabelled = [](const Dataset& ds, int64_t n) {
+    ASSERT_EQ(ds.size(), n);
+    EXPECT_FALSE(ds.multi_label);
+    EXPECT_TRUE(ds.classes.empty());
+    for (const Sample& s : ds.samples) EXPECT_EQ(s.label, -1) << s.where;
+  };
+  const std::string only_paths = f.csv("path\nimg/a.png\nimg/c.png\n", "paths.csv");
+  expect_unlabelled(read_csv_index(only_paths, o), 2);
+  EXPECT_EQ(read_csv_index(only_paths, o).samples[1].path, (f.dir.path() / "img" / "c.png").string());
+  // Without paths_only the same CSV is refused: a training set needs labels.
+  expect_error([&] { read_csv_index(only_paths); }, {"paths.csv:1", "no label column"});
+  expect_unlabelled(read_csv_index(f.csv("path,label\nimg/a.png,\nimg/b.png,?\n", "odd.csv"), o), 2);
+  expect_unlabelled(read_csv_index(f.csv("path,Edema,mask\nimg/a.png,x,\n", "ml.csv"), o), 1);
+  // Bad paths are still errors.
+  expect_error([&] { read_csv_index(f.csv("path\nimg/zz.png\n", "missing.csv"), o); },
+               {"missing.csv:2", "zz.png"});
+
+  expect_unlabelled(open_dataset((f.dir.path() / "img").string(), o), 3);  // plain folder
+  expect_error([&] { open_dataset((f.dir.path() / "img").string()); }, {"no class folders"});
+  ScratchDir d("unlabelled_folders");
+  test::write_png_file(d.path() / "healthy" / "x1.png", test::pattern_image(16, 16, 3, 1));
+  test::write_png_file(d.path() / "sick" / "y1.png", test::pattern_image(16, 16, 3, 2));
+  expect_unlabelled(open_dataset(d.str(), o), 2);  // class folders, names unused
+}
+
 // ---- bad indexes ------------------------------------------------------------------
 
 TEST(DatasetBad, EmptyCsv) {

@@ -160,39 +160,12 @@ data::ImageSet load_labelled(const std::string& path, int size,
   return data::load_images(ds, lo);
 }
 
-namespace {
-
-bool is_image_name(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(),
-                 [](unsigned char c) { return char(std::tolower(c)); });
-  return e == ".png" || e == ".jpg" || e == ".jpeg";
-}
-
-}  // namespace
-
 data::ImageSet load_unlabeled(const std::string& path, int size) {
-  std::error_code ec;
-  const bool dir = fs::is_directory(path, ec);
-  std::vector<std::string> images;
-  if (dir && !fs::exists(fs::path(path) / "labels.csv")) {
-    for (const auto& e : fs::directory_iterator(path, ec)) {
-      if (e.is_regular_file() && is_image_name(e.path())) images.push_back(e.path().string());
-    }
-  }
+  data::IndexOptions io;
+  io.paths_only = true;  // an archive's labels, if any, are never used
+  const data::Dataset ds = data::open_dataset(path, io);
   data::LoadOptions lo;
   lo.size = size;
-  if (images.empty()) return load_labelled(path, size);  // labels read by the index, never used
-  // A plain folder of images: the usual unlabelled archive.
-  std::sort(images.begin(), images.end());
-  data::Dataset ds;
-  ds.root = ds.index = path;
-  for (const std::string& p : images) {
-    data::Sample s;
-    s.path = p;
-    s.where = p;
-    ds.samples.push_back(s);
-  }
   return data::load_images(ds, lo);
 }
 

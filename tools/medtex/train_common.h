@@ -77,8 +77,9 @@ std::map<std::string, std::string> class_metadata(const data::ImageSet& set);
 // mean what the model's outputs mean.
 data::ImageSet load_labelled(const std::string& path, int size,
                              const std::vector<std::string>& classes = {});
-// Unlabelled images: anything load_labelled reads (its labels are never
-// used), or a plain folder of .png/.jpg/.jpeg images.
+// Unlabelled images: a CSV with a path column (label columns, if any, are
+// not read), a folder holding labels.csv, a plain folder of .png/.jpg/.jpeg
+// images, or class folders (data::IndexOptions::paths_only).
 data::ImageSet load_unlabeled(const std::string& path, int size);
 
 // stdout tables.
