@@ -61,6 +61,20 @@ std::vector<std::pair<std::string, Tensor>> SGD::state() const {
   return out;
 }
 
+std::vector<int64_t> SGD::counters() const {
+  return std::vector<int64_t>(started_.begin(), started_.end());
+}
+
+void SGD::set_counters(const std::vector<int64_t>& counters) {
+  MT_CHECK(counters.size() == params_.size(), "SGD: ", counters.size(), " counters for ",
+           params_.size(), " parameters");
+  for (size_t i = 0; i < counters.size(); ++i) {
+    MT_CHECK(counters[i] == 0 || counters[i] == 1, "SGD: counter ", i, " is ", counters[i],
+             " (a started flag: 0 or 1)");
+    started_[i] = counters[i] == 1;
+  }
+}
+
 Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
     : Optimizer(std::move(params), options.lr), opt_(options) {
   for (const Tensor& p : params_) {
@@ -100,6 +114,19 @@ std::vector<std::pair<std::string, Tensor>> Adam::state() const {
     out.emplace_back("exp_avg_sq." + std::to_string(i), v_[i]);
   }
   return out;
+}
+
+std::vector<int64_t> Adam::counters() const {
+  return t_;
+}
+
+void Adam::set_counters(const std::vector<int64_t>& counters) {
+  MT_CHECK(counters.size() == params_.size(), "Adam: ", counters.size(), " counters for ",
+           params_.size(), " parameters");
+  for (size_t i = 0; i < counters.size(); ++i) {
+    MT_CHECK(counters[i] >= 0, "Adam: counter ", i, " is negative (", counters[i], ")");
+  }
+  t_ = counters;
 }
 
 }  // namespace medtex::optim

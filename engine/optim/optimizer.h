@@ -26,6 +26,13 @@ class Optimizer {
   // the step count: what a checkpoint must hold to resume bit for bit.
   virtual std::vector<std::pair<std::string, Tensor>> state() const = 0;
   void set_steps_taken(int64_t steps) { steps_ = steps; }
+  // Per-parameter counters, one per parameter in order, that state() does not
+  // hold: Adam's update count t (its bias correction), SGD's "momentum buffer
+  // started" flag (0 or 1). A parameter skipped on some steps (no gradient)
+  // has a smaller count than steps_taken(). set_counters checks the length
+  // and the range.
+  virtual std::vector<int64_t> counters() const = 0;
+  virtual void set_counters(const std::vector<int64_t>& counters) = 0;
 
  protected:
   std::vector<Tensor> params_;
@@ -46,6 +53,8 @@ class SGD : public Optimizer {
   SGD(std::vector<Tensor> params, const SgdOptions& options);
   void step() override;
   std::vector<std::pair<std::string, Tensor>> state() const override;
+  std::vector<int64_t> counters() const override;
+  void set_counters(const std::vector<int64_t>& counters) override;
 
  private:
   SgdOptions opt_;
@@ -67,6 +76,8 @@ class Adam : public Optimizer {
   Adam(std::vector<Tensor> params, const AdamOptions& options);
   void step() override;
   std::vector<std::pair<std::string, Tensor>> state() const override;
+  std::vector<int64_t> counters() const override;
+  void set_counters(const std::vector<int64_t>& counters) override;
 
  private:
   AdamOptions opt_;

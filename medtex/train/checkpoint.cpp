@@ -8,6 +8,8 @@
 namespace medtex::train {
 
 namespace {
+constexpr const char* kCounters = "optim.counters";
+
 // a + b by append: GCC 12 at -O3 reports a false -Wrestrict overlap for
 // operator+(const char*, std::string) (GCC bug 105329).
 std::string cat(const std::string& a, const std::string& b) {
@@ -46,6 +48,8 @@ void load_module_tensors(const TensorMap& all, const std::string& prefix, nn::Mo
 void write_checkpoint(const std::string& path, TensorMap tensors, const optim::Optimizer& opt,
                       Metadata metadata) {
   for (const auto& [name, t] : opt.state()) tensors[cat("optim.", name)] = t;
+  const std::vector<int64_t> counters = opt.counters();
+  tensors[kCounters] = Tensor::from_vector(counters, {int64_t(counters.size())});
   metadata["medtex.checkpoint"] = std::string("1");
   metadata["optim.steps"] = std::to_string(opt.steps_taken());
   save_safetensors(path, tensors, metadata);
@@ -59,26 +63,28 @@ SafetensorsFile read_checkpoint(const std::string& path) {
   return f;
 }
 
-void restore_optimizer(optim::Optimizer& opt, const std::vector<Tensor>& params,
-                       const TensorMap& all, int64_t steps, const std::string& path) {
+void restore_optimizer(optim::Optimizer& opt, const TensorMap& all, int64_t steps,
+                       const std::string& path) {
   MT_CHECK(steps >= 0, path, ": negative optimiser step count ", steps);
-  std::vector<Tensor> saved;
-  saved.reserve(params.size());
-  for (const Tensor& p : params) saved.push_back(p.copy());
-  const bool is_sgd = dynamic_cast<const optim::SGD*>(&opt) != nullptr;
-  const int64_t replay = is_sgd ? std::min<int64_t>(steps, 1) : steps;
-  if (replay > 0) {
-    for (const Tensor& p : params) {
-      p.impl().grad = Tensor::zeros(p.shape(), p.dtype()).impl_ptr();
-    }
-    for (int64_t i = 0; i < replay; ++i) opt.step();
-    opt.zero_grad();
+  std::vector<int64_t> counters = opt.counters();
+  const auto saved = all.find(kCounters);
+  if (saved != all.end()) {
+    const Tensor& c = saved->second;
+    MT_CHECK(c.dtype() == DType::I64 && c.ndim() == 1 && c.size(0) == int64_t(counters.size()),
+             path, ": '", kCounters, "' is ", c.str(), ", expected int64 [", counters.size(),
+             "] (another optimiser or net?)");
+    counters = c.to_vector<int64_t>();
+  } else {
+    const bool is_sgd = dynamic_cast<const optim::SGD*>(&opt) != nullptr;
+    for (int64_t& v : counters) v = is_sgd ? int64_t(steps > 0) : steps;
   }
-  for (size_t i = 0; i < params.size(); ++i) {
-    Tensor p = params[i];
-    p.copy_from(saved[i]);
+  try {
+    opt.set_counters(counters);
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
   }
-  const TensorMap state = with_prefix(all, "optim");
+  TensorMap state = with_prefix(all, "optim");
+  state.erase("counters");
   const auto mine = opt.state();
   MT_CHECK(state.size() == mine.size(), path, ": the checkpoint holds ", state.size(),
            " optimiser tensors but this run's optimiser has ", mine.size(),

@@ -48,17 +48,14 @@ void write_checkpoint(const std::string& path, TensorMap tensors, const optim::O
 SafetensorsFile read_checkpoint(const std::string& path);
 
 // Puts the optimiser back in the state it had after `steps` steps: its state
-// tensors from the checkpoint ("optim.<name>"), its step counters, the
-// parameters untouched. The engine's optimisers expose their moment buffers
-// but not the per-parameter step counts that Adam's bias correction uses (nor
-// SGD's "buffer started" flags), so those are rebuilt by replaying `steps`
-// (SGD: one) optimiser steps on zero gradients and then restoring the
-// parameters and buffers; this assumes, as holds for every net and objective
-// of this project, that every parameter received a gradient at every step.
-// Costs `steps` Adam updates of all parameters (about a second per
-// thousand steps for the 2.8M-parameter teacher).
-void restore_optimizer(optim::Optimizer& opt, const std::vector<Tensor>& params,
-                       const TensorMap& all, int64_t steps, const std::string& path);
+// tensors ("optim.<name>") and its per-parameter counters ("optim.counters",
+// int64 [parameters]: Adam's update counts, SGD's started flags). The
+// parameters are not touched. A checkpoint written before the counters were
+// saved gets every counter from `steps` (Adam: steps, SGD: steps > 0), which
+// is right when every parameter had a gradient at every step, as for every
+// net and objective of this project.
+void restore_optimizer(optim::Optimizer& opt, const TensorMap& all, int64_t steps,
+                       const std::string& path);
 
 // Generator positions as metadata text, and back (errors name `where`).
 std::string encode_generator(const Generator& g);

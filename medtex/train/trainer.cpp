@@ -549,7 +549,7 @@ void Trainer::resume() {
              " / optimiser steps ", opt_steps, " do not fit a run of ", total_steps_, " steps");
     load_module_tensors(f.tensors, "student", *nets_.student, path);
     if (nets_.explainer) load_module_tensors(f.tensors, "explainer", *nets_.explainer, path);
-    restore_optimizer(*opt_, params_, f.tensors, opt_steps, path);
+    restore_optimizer(*opt_, f.tensors, opt_steps, path);
     decode_generator(meta("rng.gumbel"), gumbel_, path);
     history_.clear();
     for (const json& e : json::parse(meta("history"))) history_.push_back(epoch_from_json(e));

@@ -172,6 +172,77 @@ TEST(Resume, CheckpointOfAnotherRunFailsWithOneLine) {
   EXPECT_NE(m.find("run.ckpt.safetensors"), std::string::npos) << m;
 }
 
+// The optimiser's per-parameter counters travel in the checkpoint: a parameter
+// that had no gradient on its first `skipped` steps (Adam's t behind, SGD's
+// momentum buffer not yet started) resumes exactly. Before the counters were
+// saved, resume rebuilt them as if every parameter had a gradient at every
+// step, which gives other bits here.
+template <class Opt, class Options>
+void expect_exact_resume_with_a_skipped_parameter(const Options& options, int skipped,
+                                                  const char* tag) {
+  test::ScratchDir dir("resume_counters");
+  auto param = [](std::vector<double> v) {
+    Tensor p = Tensor::from_vector(v, {int64_t(v.size())});
+    p.set_requires_grad();
+    return p;
+  };
+  auto grad = [](Tensor& p, double scale) {
+    std::vector<double> g = p.to_vector<double>();
+    for (double& x : g) x = scale * x + 0.25;
+    p.impl().grad = Tensor::from_vector(g, p.shape()).impl_ptr();
+  };
+  Tensor a = param({1.0, -2.0}), b = param({0.5});
+  Opt opt({a, b}, options);
+  for (int step = 0; step < 3; ++step) {
+    grad(a, 0.5);
+    if (step >= skipped) {
+      grad(b, -1.5);
+    } else {
+      b.impl().grad.reset();  // no gradient for b on this step
+    }
+    opt.step();
+  }
+  const std::string path = dir.str(std::string(tag) + ".ckpt.safetensors");
+  train::write_checkpoint(path, {}, opt, {});
+  const std::vector<int64_t> saved = opt.counters();
+  const SafetensorsFile f = train::read_checkpoint(path);
+
+  // Straight on, and resumed into a fresh optimiser over copies.
+  Tensor a2 = param(a.to_vector<double>()), b2 = param(b.to_vector<double>());
+  Opt resumed({a2, b2}, options);
+  train::restore_optimizer(resumed, f.tensors, 3, path);
+  EXPECT_EQ(resumed.counters(), saved) << tag;
+  EXPECT_EQ(resumed.steps_taken(), 3);
+  for (Tensor* p : {&a, &b, &a2, &b2}) grad(*p, 2.0);
+  opt.step();
+  resumed.step();
+  EXPECT_EQ(a2.to_vector<double>(), a.to_vector<double>()) << tag;
+  EXPECT_EQ(b2.to_vector<double>(), b.to_vector<double>()) << tag;
+
+  // Without the counters (an older checkpoint): every parameter counted as
+  // updated on every step, so b's update differs.
+  train::TensorMap old = f.tensors;
+  old.erase("optim.counters");
+  Tensor a3 = param({1.0, -2.0}), b3 = param({0.5});
+  Opt legacy({a3, b3}, options);
+  train::restore_optimizer(legacy, old, 3, path);
+  EXPECT_NE(legacy.counters(), saved) << tag;
+
+  // Counters for another net: one line naming the file.
+  train::TensorMap bad = f.tensors;
+  bad["optim.counters"] = Tensor::from_vector(std::vector<int64_t>{1, 2, 3}, {3});
+  const std::string m = error_of([&] { train::restore_optimizer(legacy, bad, 3, path); });
+  EXPECT_NE(m.find(path), std::string::npos) << m;
+  EXPECT_NE(m.find("optim.counters"), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+}
+
+TEST(Checkpoint, OptimiserCountersMakeResumeExactWhenAParameterSkippedSteps) {
+  expect_exact_resume_with_a_skipped_parameter<optim::Adam>(optim::adamw_defaults(), 1, "adamw");
+  expect_exact_resume_with_a_skipped_parameter<optim::SGD>(
+      optim::SgdOptions{.lr = 0.1, .momentum = 0.9, .dampening = 0.3}, 3, "sgd");
+}
+
 TEST(Checkpoint, GeneratorStateRoundTrip) {
   Generator g(42, 7);
   g.next_draw();
