@@ -119,11 +119,15 @@ void check_results(const Outcome* outcome_, const std::string& dir_) {
 
 void check_explain(const Outcome* outcome_, const std::string& dir_) {
   ASSERT_EQ(outcome_->code, 0) << outcome_->err;
+  // `medtex explain` of the demo's teacher and explainer into `out`.
+  auto explain = [&](const std::string& flags, const fs::path& out) {
+    return medtex("explain --threads 2" + flags + " --teacher '" + dir_ +
+                  "/models/teacher.safetensors' --explainer '" + dir_ +
+                  "/models/explainer.safetensors' --data '" + dir_ + "/clinic' --out '" +
+                  out.string() + "' --n 5 --k 4 --steps 2");
+  };
   const fs::path out = scratch_root() / "explain";
-  const Outcome r = medtex("explain --threads 2 --teacher '" + dir_ +
-                           "/models/teacher.safetensors' --explainer '" + dir_ +
-                           "/models/explainer.safetensors' --data '" + dir_ +
-                           "/clinic' --out '" + out.string() + "' --n 5 --k 4 --steps 2");
+  const Outcome r = explain("", out);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("lesion precision@k"), std::string::npos) << r.out;
   int pngs = 0;
@@ -138,10 +142,7 @@ void check_explain(const Outcome* outcome_, const std::string& dir_) {
   // --device emu: teacher and explainer on the emulated GPU, the same
   // explanation (selection and metrics) to rounding.
   const fs::path emu_out = scratch_root() / "explain-emu";
-  const Outcome e = medtex("explain --threads 2 --device emu --teacher '" + dir_ +
-                           "/models/teacher.safetensors' --explainer '" + dir_ +
-                           "/models/explainer.safetensors' --data '" + dir_ +
-                           "/clinic' --out '" + emu_out.string() + "' --n 5 --k 4 --steps 2");
+  const Outcome e = explain(" --device emu", emu_out);
   ASSERT_EQ(e.code, 0) << e.err;
   const nlohmann::json je = nlohmann::json::parse(slurp(emu_out / "explain.json"));
   EXPECT_NE(je["device"].get<std::string>().find("SIMT emulator"), std::string::npos);
