@@ -33,6 +33,8 @@ class Optimizer {
   // and the range.
   virtual std::vector<int64_t> counters() const = 0;
   virtual void set_counters(const std::vector<int64_t>& counters) = 0;
+  // The counter of a parameter that had a gradient on each of `steps` steps.
+  virtual int64_t counter_after(int64_t steps) const = 0;
 
  protected:
   std::vector<Tensor> params_;
@@ -55,6 +57,7 @@ class SGD : public Optimizer {
   std::vector<std::pair<std::string, Tensor>> state() const override;
   std::vector<int64_t> counters() const override;
   void set_counters(const std::vector<int64_t>& counters) override;
+  int64_t counter_after(int64_t steps) const override { return steps > 0 ? 1 : 0; }
 
  private:
   SgdOptions opt_;
@@ -78,6 +81,7 @@ class Adam : public Optimizer {
   std::vector<std::pair<std::string, Tensor>> state() const override;
   std::vector<int64_t> counters() const override;
   void set_counters(const std::vector<int64_t>& counters) override;
+  int64_t counter_after(int64_t steps) const override { return steps; }
 
  private:
   AdamOptions opt_;

@@ -75,8 +75,7 @@ void restore_optimizer(optim::Optimizer& opt, const TensorMap& all, int64_t step
              "] (another optimiser or net?)");
     counters = c.to_vector<int64_t>();
   } else {
-    const bool is_sgd = dynamic_cast<const optim::SGD*>(&opt) != nullptr;
-    for (int64_t& v : counters) v = is_sgd ? int64_t(steps > 0) : steps;
+    for (int64_t& v : counters) v = opt.counter_after(steps);
   }
   try {
     opt.set_counters(counters);
