@@ -85,6 +85,21 @@ bool has_image_extension(const fs::path& p) {
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
+// The image files (.png, .jpg, .jpeg; not hidden) directly in `dir`, sorted.
+std::vector<fs::path> image_files(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!name.empty() && name[0] != '.' && !e.is_directory() && has_image_extension(e.path())) {
+      files.push_back(e.path());
+    }
+  }
+  MT_CHECK(!ec, dir.string(), ": cannot list (", ec.message(), ")");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 // `given` resolved against `root`, or an error text when it leaves root.
 // The check is lexical (after removing . and ..): a symbolic link inside the
 // dataset folder may point elsewhere, as datasets on shared disks often do.
@@ -318,16 +333,7 @@ Dataset read_class_folders(const std::string& root_path, const IndexOptions& opt
                             join(opts.classes) + ")");
       continue;
     }
-    std::vector<fs::path> files;
-    for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-      const std::string name = e.path().filename().string();
-      if (!name.empty() && name[0] != '.' && !e.is_directory() && has_image_extension(e.path())) {
-        files.push_back(e.path());
-      }
-    }
-    MT_CHECK(!ec, dir.string(), ": cannot list (", ec.message(), ")");
-    std::sort(files.begin(), files.end());
-    for (const fs::path& p : files) {
+    for (const fs::path& p : image_files(dir)) {
       Sample s;
       s.path = p.lexically_normal().string();
       s.where = s.path;
@@ -351,21 +357,13 @@ Dataset open_dataset(const std::string& path, const IndexOptions& opts) {
   Dataset ds;
   ds.root = fs::absolute(fs::path(path)).lexically_normal().string();
   ds.index = path;
-  for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
-    const std::string name = e.path().filename().string();
-    if (!name.empty() && name[0] != '.' && e.is_regular_file() && has_image_extension(e.path())) {
-      Sample smp;
-      smp.path = e.path().lexically_normal().string();
-      smp.where = smp.path;
-      ds.samples.push_back(std::move(smp));
-    }
+  for (const fs::path& p : image_files(path)) {
+    Sample smp;
+    smp.path = p.lexically_normal().string();
+    smp.where = smp.path;
+    ds.samples.push_back(std::move(smp));
   }
-  MT_CHECK(!ec, path, ": cannot list (", ec.message(), ")");
-  if (!ds.samples.empty()) {
-    std::sort(ds.samples.begin(), ds.samples.end(),
-              [](const Sample& a, const Sample& b) { return a.path < b.path; });
-    return ds;
-  }
+  if (!ds.samples.empty()) return ds;
   ds = read_class_folders(path, opts);
   ds.classes.clear();
   for (Sample& smp : ds.samples) smp.label = -1;
